@@ -1,0 +1,46 @@
+"""The ``odg`` command line: a thin adapter over the library.
+
+Every command is a few lines that call :mod:`odg_workbench` and print the result; heavy
+libraries load only inside the command that needs them, so ``odg --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from odg_workbench import __version__
+from odg_workbench.cli import lakehouse as _lakehouse
+from odg_workbench.cli import workspace as _workspace
+
+app = typer.Typer(
+    name="odg",
+    help="OpenDataGov Workbench: a governed Iceberg lakehouse on your laptop.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"odg-workbench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """OpenDataGov Workbench: a governed Iceberg lakehouse on your laptop."""
+
+
+_workspace.register(app)
+_lakehouse.register(app)
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

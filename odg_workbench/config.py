@@ -1,0 +1,323 @@
+"""Workspace configuration: settings declared as data, stored in ``odg.toml``.
+
+A value is looked up in this order: the environment variable of the setting
+(``ODG_<SECTION>_<KEY>``, e.g. ``ODG_STATE_URL``), the workspace's ``odg.toml``, then the
+default declared in :data:`SETTINGS`. Two substitutions apply to every string value:
+
+* ``{workspace}`` becomes the absolute path of the workspace folder, so a workspace can
+  be moved or cloned without editing its configuration;
+* ``${NAME}`` becomes the environment variable ``NAME``, so secrets (catalog tokens, S3
+  keys, database passwords) live in the environment, never in the file or the logs.
+
+The ``[catalog]`` table is handed to :func:`pyiceberg.catalog.load_catalog` as it is, so any
+pyiceberg catalog property works there (``type = "rest"``, ``uri``, ``credential``,
+``s3.endpoint``, ...). See ``docs/configuration.md`` for recipes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from odg_workbench.errors import ConfigError
+
+__all__ = ["CONFIG_FILE", "SETTINGS", "Config", "Setting"]
+
+CONFIG_FILE = "odg.toml"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One documented setting: ``section.key``, its default, type and help text."""
+
+    key: str
+    default: Any
+    help: str
+
+    @property
+    def section(self) -> str:
+        return self.key.split(".", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.key.split(".", 1)[1]
+
+    @property
+    def env(self) -> str:
+        return "ODG_" + self.key.replace(".", "_").upper()
+
+    @property
+    def type(self) -> type:
+        return type(self.default)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("workspace.name", "", "Display name of the workspace; empty means the folder name."),
+    Setting(
+        "user.name",
+        "",
+        "Identity recorded as the actor of operations when neither --as nor ODG_USER is given "
+        "(like git's user.name); empty means the operating-system user.",
+    ),
+    Setting(
+        "catalog.type",
+        "sql",
+        "pyiceberg catalog type: sql (SQLite or PostgreSQL via SQLAlchemy), rest, hive, glue, ...",
+    ),
+    Setting(
+        "catalog.uri",
+        "sqlite:///{workspace}/catalog.db",
+        "Catalog location: a SQLAlchemy URL for type sql, the endpoint for type rest.",
+    ),
+    Setting(
+        "catalog.warehouse",
+        "file://{workspace}/warehouse",
+        "Where table data and metadata are written: a file:// folder or an s3:// bucket prefix.",
+    ),
+    Setting(
+        "state.url",
+        "sqlite:///{workspace}/state.db",
+        "SQLAlchemy URL of the state database (ingest batches, and later decisions, audit, "
+        "quality history). SQLite runs in WAL mode; postgresql+psycopg2://... works too.",
+    ),
+    Setting(
+        "lakehouse.compaction_target_file_size_mb",
+        512,
+        "Target size of data files written by compaction, in MB on disk (the origin design: 512).",
+    ),
+    Setting(
+        "lakehouse.compaction_min_input_files",
+        2,
+        "Compaction rewrites a partition only when it has at least this many small files.",
+    ),
+    Setting(
+        "lakehouse.retention_keep_last",
+        30,
+        "Retention keeps at least this many of the most recent snapshots.",
+    ),
+    Setting(
+        "lakehouse.retention_max_age_days",
+        90,
+        "Retention keeps every snapshot younger than this many days (tagged snapshots are always kept).",
+    ),
+    Setting(
+        "lakehouse.orphan_min_age_hours",
+        24,
+        "Files no snapshot references are removed only when older than this, so that writes "
+        "still in flight in another process are never touched.",
+    ),
+    Setting(
+        "lakehouse.commit_retries",
+        8,
+        "How many times a write retries its commit when another writer committed first.",
+    ),
+    Setting(
+        "duckdb.memory_limit",
+        "",
+        "DuckDB memory limit for queries (e.g. '4GB'); empty means DuckDB's default (80% of RAM).",
+    ),
+    Setting("duckdb.threads", 0, "DuckDB worker threads for queries; 0 means one per core."),
+)
+
+_BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_SECRET_HINT = re.compile(r"(secret|password|token|credential|key)", re.IGNORECASE)
+
+
+def _coerce(setting: Setting, value: Any, origin: str) -> Any:
+    kind = setting.type
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    if kind is int and isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    if kind is str and isinstance(value, (int, float)):
+        return str(value)
+    raise ConfigError(
+        f"setting {setting.key} from {origin}: expected {kind.__name__}, found {value!r}",
+        setting=setting.key,
+        expected=kind.__name__,
+        found=repr(value),
+        origin=origin,
+    )
+
+
+class Config:
+    """The configuration of one workspace folder."""
+
+    def __init__(self, root: Path, data: Mapping[str, Any] | None = None) -> None:
+        self.root = root
+        self._data: dict[str, dict[str, Any]] = {}
+        for section, values in (data or {}).items():
+            if not isinstance(values, Mapping):
+                raise ConfigError(
+                    f"{self.path}: [{section}] must be a table of settings, found {values!r}",
+                    path=str(self.path),
+                    field=section,
+                )
+            self._data[section] = _flatten(values) if section == "catalog" else dict(values)
+        self._validate()
+
+    @property
+    def path(self) -> Path:
+        return self.root / CONFIG_FILE
+
+    @classmethod
+    def load(cls, root: Path) -> Config:
+        path = root / CONFIG_FILE
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return cls(root)
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path}: {exc.strerror}", path=str(path)) from exc
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            # tomllib's message ends with "(at line L, column C)"
+            m = re.search(r"line (\d+), column (\d+)", str(exc))
+            raise ConfigError(
+                f"{path}: invalid TOML: {exc}",
+                path=str(path),
+                line=int(m.group(1)) if m else None,
+                column=int(m.group(2)) if m else None,
+            ) from exc
+        return cls(root, data)
+
+    def _validate(self) -> None:
+        for section, values in self._data.items():
+            for name, value in values.items():
+                key = f"{section}.{name}"
+                if section == "catalog":
+                    if key in _BY_KEY:
+                        _coerce(_BY_KEY[key], value, str(self.path))
+                    elif not isinstance(value, (str, int, float, bool)):
+                        raise ConfigError(
+                            f"{self.path}: catalog property {name} must be a string, found {value!r}",
+                            path=str(self.path),
+                            field=key,
+                        )
+                    continue
+                if key not in _BY_KEY:
+                    raise ConfigError(
+                        f"{self.path}: unknown setting {key}" + _did_you_mean(key, _BY_KEY),
+                        path=str(self.path),
+                        field=key,
+                    )
+                _coerce(_BY_KEY[key], value, str(self.path))
+
+    # -- reading -------------------------------------------------------------------------
+
+    def raw(self, key: str) -> tuple[Any, str]:
+        """The value before substitution, and where it came from (env, file or default)."""
+        setting = _BY_KEY.get(key)
+        if setting is None:
+            raise ConfigError(f"unknown setting {key}" + _did_you_mean(key, _BY_KEY), field=key)
+        if setting.env in os.environ:
+            return _coerce(setting, os.environ[setting.env], f"${setting.env}"), "env"
+        section, name = key.split(".", 1)
+        if name in self._data.get(section, {}):
+            return _coerce(setting, self._data[section][name], str(self.path)), "file"
+        return setting.default, "default"
+
+    def get(self, key: str) -> Any:
+        """The effective value of ``key`` with ``{workspace}`` and ``${ENV}`` substituted."""
+        value, _ = self.raw(key)
+        return self.expand(value) if isinstance(value, str) else value
+
+    def expand(self, value: str) -> str:
+        value = value.replace("{workspace}", str(self.root))
+
+        def env(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if name not in os.environ:
+                raise ConfigError(
+                    f"configuration refers to ${{{name}}} but the environment variable {name} is not set",
+                    field=name,
+                )
+            return os.environ[name]
+
+        return _ENV_REF.sub(env, value)
+
+    def catalog_properties(self) -> dict[str, str]:
+        """Every ``[catalog]`` property, expanded, as pyiceberg expects them (strings)."""
+        props: dict[str, str] = {}
+        for setting in SETTINGS:
+            if setting.section == "catalog":
+                props[setting.name] = str(self.get(setting.key))
+        for name, value in self._data.get("catalog", {}).items():
+            if f"catalog.{name}" in _BY_KEY:
+                continue
+            props[name] = (
+                self.expand(value)
+                if isinstance(value, str)
+                else str(value).lower()
+                if isinstance(value, bool)
+                else str(value)
+            )
+        return props
+
+    def items(self) -> Iterator[tuple[str, Any, str]]:
+        """``(key, value, origin)`` for every declared setting and every extra catalog property.
+
+        Values that look like secrets (keys containing password, token, secret, key,
+        credential) are shown masked.
+        """
+        for setting in SETTINGS:
+            value, origin = self.raw(setting.key)
+            yield setting.key, value, origin
+        for name, value in self._data.get("catalog", {}).items():
+            if f"catalog.{name}" not in _BY_KEY:
+                shown = "***" if _SECRET_HINT.search(name) and "${" not in str(value) else value
+                yield f"catalog.{name}", shown, "file"
+
+    # -- writing -------------------------------------------------------------------------
+
+    def set(self, key: str, value: Any) -> None:
+        section, _, name = key.partition(".")
+        if not name:
+            raise ConfigError(f"setting names are section.key, found {key!r}", field=key)
+        if key in _BY_KEY:
+            value = _coerce(_BY_KEY[key], value, "the command line")
+        elif section != "catalog":
+            raise ConfigError(f"unknown setting {key}" + _did_you_mean(key, _BY_KEY), field=key)
+        self._data.setdefault(section, {})[name] = value
+
+    def unset(self, key: str) -> None:
+        section, _, name = key.partition(".")
+        self._data.get(section, {}).pop(name, None)
+
+    def save(self) -> None:
+        """Write ``odg.toml`` atomically (a temporary file renamed over the old one)."""
+        import tomli_w
+
+        body = "# OpenDataGov Workbench workspace configuration. See docs/configuration.md.\n"
+        body += tomli_w.dumps({k: v for k, v in self._data.items() if v})
+        tmp = self.path.with_suffix(".toml.tmp")
+        tmp.write_text(body, encoding="utf-8")
+        os.replace(tmp, self.path)
+
+
+def _flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"s3": {"endpoint": x}}`` (TOML's dotted keys) -> ``{"s3.endpoint": x}``."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, Mapping):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _did_you_mean(key: str, known: Mapping[str, Any]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, list(known), n=3, cutoff=0.5)
+    return f" (did you mean {', '.join(close)}?)" if close else f" (known: {', '.join(sorted(known))})"

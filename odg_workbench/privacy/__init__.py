@@ -1,0 +1,19 @@
+"""Privacy toolkit: Brazilian document validation (more capabilities arrive with the privacy issue)."""
+
+from odg_workbench.privacy.documents import (
+    cnpj_check_digits,
+    cpf_check_digits,
+    format_cnpj,
+    format_cpf,
+    is_valid_cnpj,
+    is_valid_cpf,
+)
+
+__all__ = [
+    "cnpj_check_digits",
+    "cpf_check_digits",
+    "format_cnpj",
+    "format_cpf",
+    "is_valid_cnpj",
+    "is_valid_cpf",
+]

@@ -1,0 +1,230 @@
+"""The workspace: the one object a notebook starts from.
+
+A workspace is a folder::
+
+    odg.toml        configuration (see odg_workbench.config)
+    catalog.db      pyiceberg SQL catalog on SQLite (unless [catalog] points elsewhere)
+    warehouse/      Iceberg table data and metadata (unless catalog.warehouse points elsewhere)
+    state.db        state database, SQLite in WAL mode (unless state.url points elsewhere)
+    .duckdb/        DuckDB spill folder for queries larger than memory
+
+Two lines give a governed lakehouse::
+
+    import odg_workbench as odg
+    wb = odg.open("~/lake")           # created on first use
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sqlite3
+import threading
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from odg_workbench.config import CONFIG_FILE, Config
+from odg_workbench.errors import WorkspaceError
+from odg_workbench.events import Event, EventBus
+
+if TYPE_CHECKING:
+    import duckdb
+    import ibis
+    from pyiceberg.catalog import Catalog
+
+    from odg_workbench.lakehouse import IngestResult, Lakehouse, LakeTable, TableInfo
+    from odg_workbench.lakehouse.timetravel import AsOf
+    from odg_workbench.state import StateStore
+
+__all__ = ["Workbench", "default_workspace", "init", "open"]
+
+
+def default_workspace() -> Path:
+    """``$ODG_HOME``, else ``$XDG_DATA_HOME/odg-workbench``, else ``~/.local/share/odg-workbench``."""
+    if os.environ.get("ODG_HOME"):
+        return Path(os.environ["ODG_HOME"]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base).expanduser() / "odg-workbench"
+
+
+class Workbench:
+    """A workspace: configuration, Iceberg catalog, state database and the lakehouse over them.
+
+    Use :func:`odg_workbench.open` (creates the workspace on first use) rather than the
+    constructor. Connections are opened lazily: opening a workspace costs only reading
+    its ``odg.toml``.
+    """
+
+    def __init__(self, root: Path, config: Config, *, user: str | None = None) -> None:
+        self.root = root
+        self.config = config
+        self.events = EventBus()
+        self._user = user
+        self._lock = threading.RLock()
+
+    # -- construction ----------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls, path: str | os.PathLike[str] | None = None, *, create: bool = True, user: str | None = None
+    ) -> Workbench:
+        root = Path(path).expanduser() if path is not None else default_workspace()
+        root = root.absolute()
+        if root.exists() and not root.is_dir():
+            raise WorkspaceError(f"workspace path {root} is a file, not a folder", path=str(root))
+        if not (root / CONFIG_FILE).exists():
+            if not create:
+                raise WorkspaceError(
+                    f"no workspace at {root}: run `odg init {root}` (or set ODG_HOME / --workspace)",
+                    path=str(root),
+                )
+            return cls._initialise(root, user=user)
+        return cls(root, Config.load(root), user=user)
+
+    @classmethod
+    def _initialise(cls, root: Path, *, user: str | None) -> Workbench:
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WorkspaceError(f"cannot create workspace folder {root}: {exc.strerror}", path=str(root)) from exc
+        config = Config(root)
+        config.save()
+        wb = cls(root, config, user=user)
+        wb._prepare_local_files()
+        wb.lakehouse.ensure_layers()
+        return wb
+
+    def _prepare_local_files(self) -> None:
+        """Create the local warehouse folder and put local SQLite databases in WAL mode."""
+        warehouse = self.config.get("catalog.warehouse")
+        if warehouse.startswith("file://"):
+            Path(warehouse.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+        for key in ("catalog.uri", "state.url"):
+            url = str(self.config.get(key))
+            if url.startswith("sqlite:///"):
+                db = Path(url.removeprefix("sqlite:///"))
+                db.parent.mkdir(parents=True, exist_ok=True)
+                con = sqlite3.connect(db, timeout=60)
+                try:
+                    con.execute("PRAGMA journal_mode=WAL")  # persistent in the database file
+                finally:
+                    con.close()
+
+    # -- identity --------------------------------------------------------------------
+
+    @property
+    def user(self) -> str:
+        """Who is acting: ``user=`` given to open, else ``$ODG_USER``, else ``user.name``, else the OS user."""
+        if self._user:
+            return self._user
+        if os.environ.get("ODG_USER"):
+            return os.environ["ODG_USER"]
+        configured = self.config.get("user.name")
+        if configured:
+            return str(configured)
+        try:
+            return getpass.getuser()
+        except Exception:
+            return "unknown"
+
+    @property
+    def name(self) -> str:
+        return str(self.config.get("workspace.name")) or self.root.name
+
+    # -- connections -----------------------------------------------------------------
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        """The pyiceberg catalog described by the ``[catalog]`` settings."""
+        from pyiceberg.catalog import load_catalog
+
+        props = self.config.catalog_properties()
+        if props.get("type") == "sql" and props.get("uri", "").startswith("sqlite:///"):
+            self._prepare_local_files()
+        try:
+            return load_catalog("odg", **props)
+        except Exception as exc:
+            raise WorkspaceError(
+                f"cannot open the Iceberg catalog ({props.get('type')} at {_redact(props.get('uri', ''))}): {exc}",
+                setting="catalog.uri",
+            ) from exc
+
+    @cached_property
+    def state(self) -> StateStore:
+        """The state database (SQLAlchemy)."""
+        from odg_workbench.state import StateStore
+
+        return StateStore(str(self.config.get("state.url")))
+
+    @cached_property
+    def lakehouse(self) -> Lakehouse:
+        """Medallion tables, ingestion, time travel and maintenance."""
+        from odg_workbench.lakehouse import Lakehouse
+
+        return Lakehouse(self)
+
+    def publish(self, type: str, resource: str, /, **payload: Any) -> None:
+        """Publish an in-process :class:`~odg_workbench.events.Event` as the current user."""
+        self.events.publish(Event(type=type, resource=resource, actor=self.user, payload=payload))
+
+    # -- shortcuts to the lakehouse -------------------------------------------------
+
+    def ingest(self, source: Any, table: str, **kwargs: Any) -> IngestResult:
+        """Ingest a file or an in-memory frame into a Bronze table. See :meth:`Lakehouse.ingest`."""
+        return self.lakehouse.ingest(source, table, **kwargs)
+
+    def table(self, name: str) -> LakeTable:
+        """An existing table, ``layer.name``."""
+        return self.lakehouse.table(name)
+
+    def tables(self, layer: str | None = None) -> list[TableInfo]:
+        """Every table (or those of one layer) with row count and current snapshot."""
+        return self.lakehouse.tables(layer)
+
+    def sql(self, query: str, *, as_of: AsOf | None = None) -> duckdb.DuckDBPyRelation:
+        """Run DuckDB SQL over lakehouse tables named ``layer.name``; a lazy DuckDB relation."""
+        return self.lakehouse.sql(query, as_of=as_of)
+
+    def ibis(self, name: str, *, as_of: AsOf | None = None) -> ibis.Table:
+        """A lakehouse table as an ibis table expression (DuckDB backend)."""
+        return self.lakehouse.table(name).to_ibis(as_of=as_of)
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release database connections (pooled SQLAlchemy connections, DuckDB)."""
+        if "state" in self.__dict__:
+            self.state.dispose()
+        if "lakehouse" in self.__dict__:
+            self.lakehouse.close()
+        if "catalog" in self.__dict__:
+            engine = getattr(self.catalog, "engine", None)
+            if engine is not None:
+                engine.dispose()
+
+    def __enter__(self) -> Workbench:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Workbench({str(self.root)!r})"
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def open(path: str | os.PathLike[str] | None = None, *, create: bool = True, user: str | None = None) -> Workbench:  # noqa: A001
+    """Open the workspace at ``path`` (default: :func:`default_workspace`), creating it if needed."""
+    return Workbench.open(path, create=create, user=user)
+
+
+def init(path: str | os.PathLike[str] | None = None) -> Workbench:
+    """Create (or reopen) the workspace at ``path``."""
+    return Workbench.open(path, create=True)
