@@ -40,6 +40,13 @@ the 95th percentile (linear interpolation; with 10 samples p95 is close to the m
 4. Start-up
    ``python -c "import odg_workbench"`` and ``odg --help`` as subprocesses; peer:
    ``python -c "pass"`` (the interpreter alone).
+
+Subprocesses (CLI and start-up) run with a warm bytecode cache kept in
+``benchmarks/.work/pycache`` (``PYTHONPYCACHEPREFIX``; the virtual environment is never
+written to). When the installed packages have no ``.pyc`` files, they are also timed
+with ``PYTHONDONTWRITEBYTECODE=1``, i.e. compiling every imported module on each start,
+which is what a ``uv sync`` environment without ``--compile-bytecode`` does when it
+cannot or may not write ``__pycache__``.
 """
 
 from __future__ import annotations
@@ -121,8 +128,36 @@ def ratio(a: dict[str, Any], b: dict[str, Any], key: str = "median_s") -> float:
     return float(a[key] / b[key]) if b[key] else float("nan")
 
 
-def run_cmd(args: list[str]) -> str:
-    proc = subprocess.run(args, capture_output=True, text=True, check=False, cwd=WORK)
+def subprocess_env(bytecode_cache: bool) -> dict[str, str]:
+    """Environment for timed subprocesses, with or without a (warm) bytecode cache.
+
+    With the cache, ``.pyc`` files go to ``benchmarks/.work/pycache`` (``PYTHONPYCACHEPREFIX``)
+    so the virtual environment is never written to; an untimed first run fills it. Without
+    it, ``PYTHONDONTWRITEBYTECODE=1``: a virtual environment installed without ``.pyc``
+    files (``uv sync`` does not compile by default) then compiles every module it imports
+    on every start.
+    """
+    env = dict(os.environ)
+    if bytecode_cache:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(WORK / "pycache")
+    else:
+        env.pop("PYTHONPYCACHEPREFIX", None)
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def venv_has_bytecode() -> bool:
+    """Whether the installed packages ship compiled ``.pyc`` files next to their sources."""
+    import pyiceberg
+
+    return (Path(pyiceberg.__file__).parent / "__pycache__").is_dir()
+
+
+def run_cmd(args: list[str], *, bytecode_cache: bool = True) -> str:
+    proc = subprocess.run(
+        args, capture_output=True, text=True, check=False, cwd=WORK, env=subprocess_env(bytecode_cache)
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args[:3])} ... failed ({proc.returncode}): {proc.stderr[-2000:]}")
     return proc.stdout
@@ -182,7 +217,9 @@ def bench_ingest(source: Path, reps: int) -> tuple[dict[str, Any], Path]:
     reported: list[float] = []
     lake = WORK / "lake"
     for rep in range(reps):
-        target = WORK / f"ingest-{rep}"
+        # The last repetition's workspace is kept for the query benchmarks. (It cannot be
+        # renamed afterwards: the catalog stores absolute metadata locations.)
+        target = lake if rep == reps - 1 else WORK / f"ingest-{rep}"
 
         def floor() -> None:
             pq.write_table(pq.read_table(source), floor_out, compression="zstd")
@@ -204,10 +241,8 @@ def bench_ingest(source: Path, reps: int) -> tuple[dict[str, Any], Path]:
             else:
                 workbench()
         log(f"ingest rep {rep + 1}/{reps}: workbench {lake_times[-1]:.2f}s, pyarrow {floor_times[-1]:.2f}s")
-        if rep < reps - 1:
+        if target != lake:
             shutil.rmtree(target)
-        else:
-            target.rename(lake)
 
     wb_s, floor_s = summary(lake_times), summary(floor_times)
     result = {
@@ -297,6 +332,16 @@ def bench_queries(lake: Path, rows: int, warm_reps: int, cold_reps: int, cli_rep
         "ratio_median": ratio(s["cli"], s["python_duckdb"]),
         "ratio_p95": ratio(s["cli"], s["python_duckdb"], "p95_s"),
     }
+    if not venv_has_bytecode():
+        reps = max(2, cli_reps // 2)
+        log(f"count, CLI without bytecode cache x{reps}")
+        t = interleaved(
+            reps,
+            cli=lambda: run_cmd(cli, bytecode_cache=False),
+            python_duckdb=lambda: run_cmd(peer_cli, bytecode_cache=False),
+        )
+        s = {k: summary(v) for k, v in t.items()}
+        out["count_cli_no_bytecode"] = {**s, "ratio_median": ratio(s["cli"], s["python_duckdb"])}
 
     log(f"filtered aggregate, warm library x{warm_reps}")
     t = interleaved(
@@ -390,17 +435,27 @@ def bench_startup(reps: int) -> dict[str, Any]:
         "import_odg_workbench": [PYTHON, "-c", "import odg_workbench"],
         "odg_help": [ODG, "--help"],
     }
-    for args in cases.values():
-        run_cmd(args)  # warm the page cache
-    t = interleaved(reps, **{name: (lambda args=args: run_cmd(args)) for name, args in cases.items()})
-    s = {k: summary(v) for k, v in t.items()}
-    return {
-        **s,
-        "ratio_import_over_pass": ratio(s["import_odg_workbench"], s["python_pass"]),
-        "ratio_help_over_pass": ratio(s["odg_help"], s["python_pass"]),
-        "import_extra_ms": (s["import_odg_workbench"]["median_s"] - s["python_pass"]["median_s"]) * 1000,
-        "help_extra_ms": (s["odg_help"]["median_s"] - s["python_pass"]["median_s"]) * 1000,
-    }
+    out: dict[str, Any] = {}
+    modes = [True] if venv_has_bytecode() else [True, False]
+    for cache in modes:
+        for args in cases.values():
+            run_cmd(args, bytecode_cache=cache)  # fills the bytecode cache and the page cache
+        t = interleaved(
+            reps,
+            **{
+                name: (lambda args=args, cache=cache: run_cmd(args, bytecode_cache=cache))
+                for name, args in cases.items()
+            },
+        )
+        s = {k: summary(v) for k, v in t.items()}
+        out["bytecode_cache" if cache else "no_bytecode_cache"] = {
+            **s,
+            "ratio_import_over_pass": ratio(s["import_odg_workbench"], s["python_pass"]),
+            "ratio_help_over_pass": ratio(s["odg_help"], s["python_pass"]),
+            "import_extra_ms": (s["import_odg_workbench"]["median_s"] - s["python_pass"]["median_s"]) * 1000,
+            "help_extra_ms": (s["odg_help"]["median_s"] - s["python_pass"]["median_s"]) * 1000,
+        }
+    return out
 
 
 # -- report --------------------------------------------------------------------------------
@@ -436,6 +491,8 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "versions": versions,
         "loadavg_start": list(os.getloadavg()),
+        "venv_has_bytecode": venv_has_bytecode(),
+        "env_PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE"),
     }
 
 
@@ -487,6 +544,20 @@ def print_report(r: dict[str, Any]) -> None:
             f"python+duckdb {ms(c['python_duckdb']['median_s'])} / {ms(c['python_duckdb']['p95_s'])}",
             f"{c['ratio_median']:.2f}x / {c['ratio_p95']:.2f}x",
         )
+        c = q.get("count_cli_no_bytecode")
+        if c:
+            row(
+                "  same without bytecode cache (median)",
+                ms(c["cli"]["median_s"]),
+                f"python+duckdb {ms(c['python_duckdb']['median_s'])}",
+                f"{c['ratio_median']:.2f}x",
+            )
+        row(
+            "  fixed cost per wb.sql (sqlglot + catalog)",
+            f"{ms(q['library_prepare_only']['median_s'])} median",
+            "",
+            "",
+        )
     cp = r.get("compaction")
     if cp:
         row(
@@ -508,13 +579,20 @@ def print_report(r: dict[str, Any]) -> None:
                 ms(cp["before"][key]["median_s"]),
                 f"{cp[f'speedup_{key}']:.2f}x faster",
             )
-    st = r.get("startup")
-    if st:
+    for mode, suffix in (("bytecode_cache", ""), ("no_bytecode_cache", " (no bytecode cache)")):
+        st = r.get("startup", {}).get(mode)
+        if not st:
+            continue
         for key, label, rkey in (
             ("import_odg_workbench", "python -c 'import odg_workbench'", "ratio_import_over_pass"),
             ("odg_help", "odg --help", "ratio_help_over_pass"),
         ):
-            row(label, ms(st[key]["median_s"]), f"python -c pass {ms(st['python_pass']['median_s'])}", f"{st[rkey]:.2f}x")
+            row(
+                label + suffix,
+                ms(st[key]["median_s"]),
+                f"python -c pass {ms(st['python_pass']['median_s'])}",
+                f"{st[rkey]:.2f}x",
+            )
 
     widths = [max(len(line[i]) for line in [*lines, ("benchmark", "workbench", "peer", "ratio")]) for i in range(4)]
     header = ("benchmark", "workbench", "peer", "ratio")

@@ -22,6 +22,7 @@ WRITER = textwrap.dedent(
     root, who, n, evolve, start = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1", float(sys.argv[5])
     wb = odg.open(root, user=who)
     wb.lakehouse.table_names()
+    import pyiceberg.io.pyarrow, pyiceberg.table   # the write path's imports, before the start
     while time.time() < start:
         time.sleep(0.001)
     for i in range(n):
@@ -29,6 +30,7 @@ WRITER = textwrap.dedent(
         if evolve and i == n // 2:
             cols["note"] = [f"{who}-{i}"] * 5   # both writers evolve the schema mid-run
         wb.ingest(pa.table(cols), "shared")
+        time.sleep(0.02)   # a producer between two batches; without it one SQLite writer can starve the other
     """
 )
 

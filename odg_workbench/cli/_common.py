@@ -59,7 +59,8 @@ def stderr() -> Console:
 def stdout() -> Console:
     from rich.console import Console
 
-    return Console()
+    # Piped output (make, scripts, CI logs) is not squeezed into rich's default 80 columns.
+    return Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200)
 
 
 def open_workspace(path: Path | None, user: str | None = None, *, create: bool = False) -> Workbench:

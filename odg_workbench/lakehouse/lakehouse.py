@@ -328,13 +328,13 @@ class Lakehouse:
         data = normalize_table(src.table)
         data = data.drop_columns([c for c in INGEST_COLUMNS if c in data.column_names])
         n = data.num_rows
+        # Constant columns straight from Arrow scalars: building them from Python lists
+        # took more than half of a 5M-row ingest (docs/benchmarks.md).
+        ts = pa.timestamp("us", tz="UTC")
         data = (
-            data.append_column(
-                pa.field("_odg_ingested_at", pa.timestamp("us", tz="UTC")),
-                pa.array([now] * n, pa.timestamp("us", tz="UTC")),
-            )
-            .append_column(pa.field("_odg_source", pa.string()), pa.array([description] * n, pa.string()))
-            .append_column(pa.field("_odg_batch_id", pa.string()), pa.array([batch] * n, pa.string()))
+            data.append_column(pa.field("_odg_ingested_at", ts), pa.repeat(pa.scalar(now, ts), n))
+            .append_column(pa.field("_odg_source", pa.string()), pa.repeat(pa.scalar(description, pa.string()), n))
+            .append_column(pa.field("_odg_batch_id", pa.string()), pa.repeat(pa.scalar(batch, pa.string()), n))
         )
         snapshot_id, created, changes = self.write(
             name,
