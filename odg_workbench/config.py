@@ -122,6 +122,21 @@ SETTINGS: tuple[Setting, ...] = (
         "DuckDB memory limit for queries (e.g. '4GB'); empty means DuckDB's default (80% of RAM).",
     ),
     Setting("duckdb.threads", 0, "DuckDB worker threads for queries; 0 means one per core."),
+    Setting(
+        "quality.gate_bronze",
+        0.70,
+        "Minimum quality score (0-1) of a Bronze table's check to pass its gate (promotion to Silver).",
+    ),
+    Setting("quality.gate_silver", 0.85, "Minimum quality score of a Silver table's check (promotion to Gold)."),
+    Setting("quality.gate_gold", 0.95, "Minimum quality score of a Gold table's check (promotion to Platinum)."),
+    Setting("quality.gate_platinum", 0.95, "Minimum quality score of a Platinum table's check."),
+    Setting(
+        "quality.dimension_weights",
+        "",
+        "Weights of the DAMA dimensions in the overall score, e.g. 'completeness=2,validity=1'; "
+        "dimensions not named weigh 1; empty means equal weights.",
+    ),
+    Setting("quality.sample_rows", 5, "Failing rows kept per failed rule in a report (personal data masked)."),
 )
 
 _BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
@@ -136,6 +151,11 @@ def _coerce(setting: Setting, value: Any, origin: str) -> Any:
     if kind is int and isinstance(value, str):
         try:
             return int(value.strip())
+        except ValueError:
+            pass
+    if kind is float and isinstance(value, (int, str)) and not isinstance(value, bool):
+        try:
+            return float(value)
         except ValueError:
             pass
     if kind is str and isinstance(value, (int, float)):

@@ -16,6 +16,9 @@ builtin fits it is a parent too, so ``except ValueError`` keeps working::
     │   └── SourceReadError(OSError)             file missing, unreadable or malformed
     ├── SchemaMismatchError(TypeError)       data types that cannot be reconciled with the table
     ├── QueryError(ValueError)               SQL that cannot be parsed or run
+    ├── ContractError(ValueError)            a data contract that is malformed, invalid, or
+    │                                        disagrees with the data it describes
+    ├── QualityError                         a quality check that cannot run (e.g. a sql rule fails)
     └── CommitConflictError                  concurrent writers kept winning; nothing was written
 
 Each error carries structured fields (``path``, ``line``, ``column``, ``expected``,
@@ -29,7 +32,9 @@ from typing import Any
 __all__ = [
     "CommitConflictError",
     "ConfigError",
+    "ContractError",
     "OdgError",
+    "QualityError",
     "QueryError",
     "SchemaMismatchError",
     "SnapshotNotFoundError",
@@ -116,3 +121,11 @@ class QueryError(OdgError, ValueError):
 
 class CommitConflictError(OdgError):
     """Concurrent writers kept committing first; this operation wrote nothing."""
+
+
+class ContractError(OdgError, ValueError):
+    """A data contract is malformed, fails the standard's schema, or disagrees with the data."""
+
+
+class QualityError(OdgError):
+    """A quality check could not run (a ``sql`` rule failed, the data could not be read ...)."""

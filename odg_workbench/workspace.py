@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from odg_workbench.lakehouse import IngestResult, Lakehouse, LakeTable, TableInfo
     from odg_workbench.lakehouse.timetravel import AsOf
+    from odg_workbench.quality import Quality
     from odg_workbench.state import StateStore
 
 __all__ = ["Workbench", "default_workspace", "init", "open"]
@@ -163,6 +164,13 @@ class Workbench:
         from odg_workbench.lakehouse import Lakehouse
 
         return Lakehouse(self)
+
+    @cached_property
+    def quality(self) -> Quality:
+        """Quality checks against ODCS contracts, DAMA scores, gates and their history."""
+        from odg_workbench.quality import Quality
+
+        return Quality(self)
 
     def publish(self, type: str, resource: str, /, **payload: Any) -> None:
         """Publish an in-process :class:`~odg_workbench.events.Event` as the current user."""
