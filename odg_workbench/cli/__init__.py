@@ -10,6 +10,7 @@ import typer
 
 from odg_workbench import __version__
 from odg_workbench.cli import lakehouse as _lakehouse
+from odg_workbench.cli import quality as _quality
 from odg_workbench.cli import workspace as _workspace
 
 app = typer.Typer(
@@ -37,6 +38,7 @@ def _root(
 
 _workspace.register(app)
 _lakehouse.register(app)
+_quality.register(app)
 
 
 def main() -> None:

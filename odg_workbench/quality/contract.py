@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -145,10 +146,13 @@ class Contract:
 
 @cache
 def _validator() -> Any:
-    import jsonschema  # type: ignore[import-untyped]
-    from open_data_contract_standard.model import OpenDataContractStandard
+    from importlib.resources import files
 
-    schema = json.loads(OpenDataContractStandard.json_schema())  # type: ignore[no-untyped-call]
+    import jsonschema  # type: ignore[import-untyped]
+
+    # The standard's own JSON Schema, as shipped in the package (its json_schema() helper
+    # uses a deprecated importlib API).
+    schema = json.loads(files("open_data_contract_standard").joinpath("schema.json").read_text(encoding="utf-8"))
     return jsonschema.Draft201909Validator(schema)
 
 
@@ -230,19 +234,14 @@ def load_contract(source: str | os.PathLike[str] | dict[str, Any] | Contract) ->
         )
     lines = _line_map(text) if text is not None else {}
 
+    _precheck(data, where, lines)
     errors = sorted(_validator().iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if errors:
-        found = []
-        for err in errors[:20]:
-            epath = tuple(err.absolute_path)
-            line = None
-            probe = epath
-            while line is None:
-                line = lines.get(probe)
-                if not probe:
-                    break
-                probe = probe[:-1]
-            found.append({"field": _dotted(epath), "line": line, "message": _short(err.message)})
+        import jsonschema
+
+        best = _most_specific(errors) or jsonschema.exceptions.best_match(errors)
+        ordered = [best] + [e for e in errors if e is not best]
+        found = [_describe(err, lines) for err in ordered[:20]]
         first = found[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         loc = f"{where}:{first['line']}" if first["line"] else where
@@ -271,6 +270,129 @@ def load_contract(source: str | os.PathLike[str] | dict[str, Any] | Contract) ->
             field=field_name,
         ) from exc
     return Contract(model=model, path=path, raw=data, lines=lines)
+
+
+_UNEXPECTED = re.compile(r"\('([^']+)'(?:, '[^']+')* (?:was|were) unexpected\)")
+
+
+_VAGUE = {"unevaluatedProperties", "oneOf", "anyOf", "allOf", "if", "then", "required"}
+
+
+def _most_specific(errors: list[Any]) -> Any:
+    """The deepest concrete error, looking inside oneOf/anyOf branches: the ODCS schema's
+    conditional branches otherwise report "unevaluated properties" on the parent."""
+    flat: list[Any] = []
+    stack = list(errors)
+    while stack:
+        err = stack.pop()
+        flat.append(err)
+        stack.extend(err.context or [])
+    concrete = [e for e in flat if e.validator not in _VAGUE]
+    if not concrete:
+        return None
+    return max(concrete, key=lambda e: len(e.absolute_path))
+
+
+def _describe(err: Any, lines: dict[tuple[str | int, ...], int]) -> dict[str, Any]:
+    """Field, line and message of one JSON Schema error (the offending key's line when known)."""
+    epath = tuple(err.absolute_path)
+    m = _UNEXPECTED.search(err.message)
+    if m and (*epath, m.group(1)) in lines:
+        epath = (*epath, m.group(1))
+    line = None
+    probe = epath
+    while line is None:
+        line = lines.get(probe)
+        if not probe:
+            break
+        probe = probe[:-1]
+    return {"field": _dotted(epath), "line": line, "message": _short(err.message)}
+
+
+def _precheck(data: dict[str, Any], where: str, lines: dict[tuple[str | int, ...], int]) -> None:
+    """Friendlier errors than the JSON Schema's for the most common mistakes.
+
+    The ODCS schema's conditional branches turn a misspelt metric or a property without
+    ``logicalType`` into messages such as "'map' is a required property"; these are
+    caught first and explained.
+    """
+    schema = data.get("schema")
+    if not isinstance(schema, list):
+        return
+    for o_i, obj in enumerate(schema):
+        if not isinstance(obj, dict):
+            continue
+        items: list[tuple[tuple[str | int, ...], Any]] = [
+            (("schema", o_i, "quality", q_i), q) for q_i, q in enumerate(obj.get("quality") or [])
+        ]
+        for p_i, prop in enumerate(obj.get("properties") or []):
+            if not isinstance(prop, dict):
+                continue
+            ppath: tuple[str | int, ...] = ("schema", o_i, "properties", p_i)
+            if "logicalType" not in prop:
+                line = lines.get(ppath)
+                raise ContractError(
+                    f"{where}:{line}: {_dotted(ppath)} ({prop.get('name', '?')}): logicalType is missing; the ODCS v3 "
+                    "schema needs one of string, date, timestamp, time, number, integer, object, array, boolean"
+                    if line
+                    else f"{where}: {_dotted(ppath)} ({prop.get('name', '?')}): logicalType is missing; the ODCS v3 "
+                    "schema needs one of string, date, timestamp, time, number, integer, object, array, boolean",
+                    path=where,
+                    line=line,
+                    field=f"{_dotted(ppath)}.logicalType",
+                )
+            items += [((*ppath, "quality", q_i), q) for q_i, q in enumerate(prop.get("quality") or [])]
+        for qpath, q in items:
+            if not isinstance(q, dict):
+                continue
+            line = lines.get(qpath)
+            loc = f"{where}:{line}: {_dotted(qpath)}" if line else f"{where}: {_dotted(qpath)}"
+            kind = q.get("type", "library")
+            metric = q.get("metric", q.get("rule"))
+            if kind == "library" and metric is not None and metric not in LIBRARY_METRICS:
+                close = difflib.get_close_matches(str(metric), LIBRARY_METRICS, n=2)
+                hint = (
+                    f"; did you mean {' or '.join(close)}?"
+                    if close
+                    else f"; expected one of {', '.join(LIBRARY_METRICS)}"
+                )
+                raise ContractError(
+                    f"{loc}: unknown metric {metric!r}{hint}",
+                    path=where,
+                    line=lines.get((*qpath, "metric"), line),
+                    field=f"{_dotted(qpath)}.metric",
+                    expected=list(LIBRARY_METRICS),
+                    found=metric,
+                )
+            given = [op for op in OPERATORS if op in q]
+            if not given and kind in ("library", "sql") and not any(k.startswith("must") for k in q):
+                raise ContractError(
+                    f"{loc}: the rule needs an operator, one of {', '.join(OPERATORS)} "
+                    "(e.g. mustBe: 0 for no failing rows)",
+                    path=where,
+                    line=line,
+                    field=f"{_dotted(qpath)}.operator",
+                    expected=list(OPERATORS),
+                )
+            if len(given) > 1:
+                raise ContractError(
+                    f"{loc}: a rule takes one operator, found {', '.join(given)}",
+                    path=where,
+                    line=line,
+                    field=f"{_dotted(qpath)}.operator",
+                )
+            unknown = [k for k in q if k.startswith("must") and k not in OPERATORS]
+            if unknown:
+                close = difflib.get_close_matches(unknown[0], OPERATORS, n=1)
+                hint = f"; did you mean {close[0]}?" if close else f"; expected one of {', '.join(OPERATORS)}"
+                raise ContractError(
+                    f"{loc}: unknown operator {unknown[0]!r}{hint}",
+                    path=where,
+                    line=lines.get((*qpath, unknown[0]), line),
+                    field=f"{_dotted(qpath)}.{unknown[0]}",
+                    found=unknown[0],
+                    expected=list(OPERATORS),
+                )
 
 
 def _short(message: str, limit: int = 240) -> str:

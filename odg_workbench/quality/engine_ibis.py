@@ -15,6 +15,7 @@ DuckDB (the workspace default), PostgreSQL, polars, Spark, Trino, Snowflake, Big
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -168,7 +169,8 @@ def _build(t: ir.Table, rules: list[Rule]) -> tuple[_Plan, dict[str, dict[str, s
         if rule.metric in ("nullValues", "missingValues", "invalidValues"):
             cond = _failing(t, rule)
             assert cond is not None
-            r["failed"] = plan.add(f"{rule.id}:failed", t.count(where=cond))
+            key = f"null:{rule.column}" if rule.metric == "nullValues" else f"{rule.id}:failed"
+            r["failed"] = plan.add(key, t.count(where=cond))
             if rule.metric == "invalidValues":
                 col = t[rule.column]
                 r["evaluated"] = plan.add(f"nonnull:{rule.column}", t.count(where=~_is_null(col)))
@@ -322,10 +324,10 @@ def _samples(t: ir.Table, rule: Rule, n: int, masker: Masker | None) -> list[dic
     try:
         if rule.metric == "duplicateValues":
             keys = rule.columns
+            present = t.filter(_all_present(t, keys))
             dup = (
-                t.filter(_all_present(t, keys))
-                .group_by(keys)
-                .aggregate(occurrences=t.count())
+                present.group_by(keys)
+                .aggregate(occurrences=present.count())
                 .filter(lambda g: g.occurrences > 1)
                 .order_by([ibis_desc("occurrences"), *keys])
                 .limit(n)
@@ -336,7 +338,8 @@ def _samples(t: ir.Table, rule: Rule, n: int, masker: Masker | None) -> list[dic
             assert cond is not None
             cols = list(dict.fromkeys([*rule.columns, *t.columns]))[:_SAMPLE_COLUMNS]
             rows = t.filter(cond).select(*cols).limit(n).to_pyarrow().to_pylist()
-    except Exception:  # a sample is a courtesy: never fail a check because of it
+    except Exception as exc:  # a sample is a courtesy: never fail a check because of it
+        logging.getLogger(__name__).warning("no failing-row sample for rule %s: %s", rule.id, exc)
         return []
     return mask_rows(rows, masker)
 
@@ -398,3 +401,22 @@ def compile_sql(t: ir.Table, rules: list[Rule], dialect: str) -> list[dict[str, 
 
 def logical_to_ibis(logical: str | None) -> str:
     return _LOGICAL.get((logical or "string").lower(), "string")
+
+
+def compiled_queries(
+    contract: Any, dialect: str, *, object_name: str | None = None, table: str | None = None
+) -> list[dict[str, str]]:
+    """The engine's queries for a contract without any data: the table's columns and
+    types come from the contract's properties (``logicalType``)."""
+    from odg_workbench.quality.contract import compile_rules, load_contract
+
+    c = load_contract(contract)
+    _, obj = c.object(object_name)
+    rules = compile_rules(c, obj.name)
+    columns = {
+        str(p.physicalName or p.name): logical_to_ibis(p.logicalType)
+        for p in obj.properties or []
+        if p.physicalName or p.name
+    }
+    t = unbound_table(columns, table or obj.physicalName or obj.name or "data")
+    return compile_sql(t, rules, dialect)
