@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from odg_workbench import __version__
+from odg_workbench.cli import contract as _contract
 from odg_workbench.cli import lakehouse as _lakehouse
 from odg_workbench.cli import quality as _quality
 from odg_workbench.cli import workspace as _workspace
@@ -39,6 +40,7 @@ def _root(
 _workspace.register(app)
 _lakehouse.register(app)
 _quality.register(app)
+_contract.register(app)
 
 
 def main() -> None:

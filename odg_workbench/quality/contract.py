@@ -323,9 +323,9 @@ def _precheck(data: dict[str, Any], where: str, lines: dict[tuple[str | int, ...
         if not isinstance(obj, dict):
             continue
         items: list[tuple[tuple[str | int, ...], Any]] = [
-            (("schema", o_i, "quality", q_i), q) for q_i, q in enumerate(obj.get("quality") or [])
+            (("schema", o_i, "quality", q_i), q) for q_i, q in enumerate(_list(obj.get("quality")))
         ]
-        for p_i, prop in enumerate(obj.get("properties") or []):
+        for p_i, prop in enumerate(_list(obj.get("properties"))):
             if not isinstance(prop, dict):
                 continue
             ppath: tuple[str | int, ...] = ("schema", o_i, "properties", p_i)
@@ -341,7 +341,7 @@ def _precheck(data: dict[str, Any], where: str, lines: dict[tuple[str | int, ...
                     line=line,
                     field=f"{_dotted(ppath)}.logicalType",
                 )
-            items += [((*ppath, "quality", q_i), q) for q_i, q in enumerate(prop.get("quality") or [])]
+            items += [((*ppath, "quality", q_i), q) for q_i, q in enumerate(_list(prop.get("quality")))]
         for qpath, q in items:
             if not isinstance(q, dict):
                 continue
@@ -364,8 +364,8 @@ def _precheck(data: dict[str, Any], where: str, lines: dict[tuple[str | int, ...
                     expected=list(LIBRARY_METRICS),
                     found=metric,
                 )
-            given = [op for op in OPERATORS if op in q]
-            if not given and kind in ("library", "sql") and not any(k.startswith("must") for k in q):
+            given = [op for op in OPERATORS if q.get(op) is not None]
+            if not given and kind in ("library", "sql") and not any(str(k).startswith("must") for k in q):
                 raise ContractError(
                     f"{loc}: the rule needs an operator, one of {', '.join(OPERATORS)} "
                     "(e.g. mustBe: 0 for no failing rows)",
@@ -381,7 +381,7 @@ def _precheck(data: dict[str, Any], where: str, lines: dict[tuple[str | int, ...
                     line=line,
                     field=f"{_dotted(qpath)}.operator",
                 )
-            unknown = [k for k in q if k.startswith("must") and k not in OPERATORS]
+            unknown = [str(k) for k in q if str(k).startswith("must") and k not in OPERATORS]
             if unknown:
                 close = difflib.get_close_matches(unknown[0], OPERATORS, n=1)
                 hint = f"; did you mean {close[0]}?" if close else f"; expected one of {', '.join(OPERATORS)}"
@@ -393,6 +393,11 @@ def _precheck(data: dict[str, Any], where: str, lines: dict[tuple[str | int, ...
                     found=unknown[0],
                     expected=list(OPERATORS),
                 )
+
+
+def _list(value: Any) -> list[Any]:
+    """A YAML list, or nothing: other shapes are left for the schema validation to report."""
+    return value if isinstance(value, list) else []
 
 
 def _short(message: str, limit: int = 240) -> str:
