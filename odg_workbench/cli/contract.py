@@ -159,3 +159,108 @@ def schema_diff(
         _print_changes(changes, summary)
     if summary["breaking"]:
         raise typer.Exit(BREAKING)
+
+
+# -- Great Expectations ---------------------------------------------------------------------
+
+OutOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.", show_default=False)
+]
+
+
+@contract_app.command("to-gx")
+@handle_errors
+def to_gx(
+    contract: ContractArg,
+    output: OutOpt = None,
+    object_name: Annotated[str | None, typer.Option("--object", help="Schema object to export.")] = None,
+) -> None:
+    """Export a contract as a Great Expectations 1.x expectation suite (JSON).
+
+    Rules GX cannot express (sql, freshness ...) are listed with the reason under the suite's
+    meta.odg.skipped, and on stderr.
+    """
+    import json
+
+    from odg_workbench.cli._common import dump_json, stderr
+    from odg_workbench.quality import gx
+
+    suite = gx.to_expectation_suite(contract, object_name)
+    doc = json.loads(json.dumps(suite.to_json_dict(), default=str))
+    text = dump_json(doc)
+    if output is None:
+        print(text)
+    else:
+        _write_atomic(output, text + "\n")
+        stderr().print(f"wrote {output}: {len(doc.get('expectations', []))} expectations", highlight=False)
+    for skipped in gx.suite_skipped(suite):
+        stderr().print(f"[yellow]skipped[/yellow] {skipped.rule_id}: {skipped.reason}", highlight=False)
+
+
+@contract_app.command("from-gx")
+@handle_errors
+def from_gx(
+    suite: Annotated[Path, typer.Argument(help="Great Expectations suite (JSON).", show_default=False)],
+    name: Annotated[str, typer.Option("--name", help="Contract name.", show_default=False)],
+    object_name: Annotated[str, typer.Option("--object", help="Schema object (table) name.", show_default=False)],
+    output: OutOpt = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="A data file to take the properties' logicalTypes from.")
+    ] = None,
+) -> None:
+    """Import a Great Expectations suite as an ODCS v3 contract (YAML); unsupported
+    expectations are kept as `type: custom` rules for the GX engine."""
+    from odg_workbench.cli._common import stderr
+    from odg_workbench.quality import gx
+
+    contract = gx.from_expectation_suite(suite, name=name, object_name=object_name, data=data)
+    text = contract.to_yaml()
+    if output is None:
+        print(text, end="")
+    else:
+        _write_atomic(output, text)
+        stderr().print(f"wrote {output}", highlight=False)
+
+
+@contract_app.command("compare-gx")
+@handle_errors
+def compare_gx(
+    data: Annotated[Path, typer.Argument(help="Parquet, CSV or JSON file to check.", show_default=False)],
+    contract: Annotated[Path, typer.Option("--contract", "-c", help="ODCS v3 contract.", show_default=False)],
+    object_name: Annotated[str | None, typer.Option("--object", help="Schema object to check.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a file with this engine and with Great Expectations; compare rule by rule.
+
+    Exit status 0 when both agree on every rule they both ran, 3 when they disagree.
+    """
+    from dataclasses import asdict
+
+    from odg_workbench.quality import gx
+
+    comparison = gx.compare(data, contract, object_name)
+    if as_json:
+        print_json(
+            {"agree": comparison.agree, "rows": comparison.data_rows, "rules": [asdict(r) for r in comparison.rows]}
+        )
+    else:
+        stdout().print(comparison.to_text(), highlight=False, markup=False, soft_wrap=True)
+        stdout().print("both engines agree" if comparison.agree else "the engines DISAGREE", highlight=False)
+    if not comparison.agree:
+        raise typer.Exit(BREAKING)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write a whole file or nothing (a temporary file renamed over the target)."""
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
