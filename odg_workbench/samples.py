@@ -1,4 +1,5 @@
-"""The sample datasets shipped in ``data/samples/`` and how to load them into Bronze.
+"""The sample datasets shipped in ``data/samples/``, their contracts in ``data/contracts/``,
+and how to load them into Bronze and check them.
 
 Every file with a known format becomes ``bronze.<file stem>``. Each file is ingested with
 a batch id derived from its content hash, so loading the samples again writes nothing
@@ -15,9 +16,10 @@ from odg_workbench.errors import WorkspaceError
 
 if TYPE_CHECKING:
     from odg_workbench.lakehouse import IngestResult
+    from odg_workbench.quality import QualityReport
     from odg_workbench.workspace import Workbench
 
-__all__ = ["ingest_samples", "sample_files", "samples_dir"]
+__all__ = ["check_samples", "contracts_dir", "ingest_samples", "sample_contracts", "sample_files", "samples_dir"]
 
 
 def samples_dir() -> Path:
@@ -27,6 +29,30 @@ def samples_dir() -> Path:
         if candidate.is_dir():
             return candidate
     raise WorkspaceError("the sample data folder is missing; regenerate it with python data/samples/generate.py")
+
+
+def contracts_dir() -> Path:
+    """The folder holding the sample contracts (in a checkout: ``data/contracts``)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "contracts_data", here.parent / "data" / "contracts"):
+        if candidate.is_dir():
+            return candidate
+    raise WorkspaceError("the sample contracts folder (data/contracts) is missing")
+
+
+def sample_contracts(folder: Path | None = None) -> dict[str, Path]:
+    """``bronze.<name>`` -> its ODCS contract, for every ``<name>.odcs.yaml`` shipped."""
+    folder = folder or contracts_dir()
+    return {f"bronze.{p.name.split('.', 1)[0]}": p for p in sorted(folder.glob("*.odcs.yaml"))}
+
+
+def check_samples(wb: Workbench, folder: Path | None = None) -> list[QualityReport]:
+    """Check every sample table that has a contract (stored in the quality history)."""
+    reports = []
+    for table, contract in sample_contracts(folder).items():
+        if wb.lakehouse.exists(table):
+            reports.append(wb.quality.check(table, contract))
+    return reports
 
 
 def sample_files(folder: Path | None = None) -> list[Path]:

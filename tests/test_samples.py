@@ -71,3 +71,12 @@ def test_demo_command(tmp_path: Path) -> None:
     assert len(out["tables"]) == 7 and all(t["rows"] > 0 for t in out["tables"])
     again = odg_json("demo", workspace=tmp_path / "demo-cli")
     assert all(r["skipped"] for r in again["ingested"])
+    quality = {q["dataset"]: q for q in out["quality"]}
+    assert set(quality) == {"bronze.orders", "bronze.customers"}
+    # orders pass the bronze gate; customers carry duplicate ids and missing e-mails
+    # (data/samples/README.md), which break severity-error rules of their contract
+    assert quality["bronze.orders"]["verdict"] == "pass"
+    assert quality["bronze.customers"]["verdict"] == "fail"
+    assert "customers.customer_id.unique" in quality["bronze.customers"]["failed_rules"]
+    history = odg_json("quality", "history", "bronze.orders", workspace=tmp_path / "demo-cli")
+    assert len(history) == 2  # one run per demo

@@ -152,14 +152,16 @@ def config_unset(key: str, workspace: WorkspaceOpt = None) -> None:
 
 @handle_errors
 def demo(workspace: WorkspaceOpt = None, user: UserOpt = None, as_json: JsonOpt = False) -> None:
-    """The main job: create a workspace and ingest the sample data into Bronze (rerun-safe)."""
-    from odg_workbench.samples import ingest_samples
+    """The main job: ingest the sample data into Bronze and check it against its contracts (rerun-safe)."""
+    from odg_workbench.samples import check_samples, ingest_samples
 
     with open_workspace(workspace, user, create=True) as wb:
         with status("ingesting samples into bronze"):
             results = ingest_samples(wb)
         infos = {t.table: t for t in wb.tables("bronze")}
         widths = {r.table: len(wb.table(r.table).schema) for r in results}
+        with status("checking data contracts"):
+            reports = check_samples(wb)
         root = str(wb.root)
     if as_json:
         print_json(
@@ -167,6 +169,18 @@ def demo(workspace: WorkspaceOpt = None, user: UserOpt = None, as_json: JsonOpt 
                 "workspace": root,
                 "ingested": [r.to_dict() for r in results],
                 "tables": [infos[r.table].to_dict() for r in results],
+                "quality": [
+                    {
+                        "dataset": q.dataset,
+                        "contract": q.contract_id,
+                        "score": q.score,
+                        "verdict": q.verdict.status,
+                        "gate": q.verdict.layer,
+                        "failed_rules": [o.rule.id for o in q.failed_rules],
+                        "run_id": q.run_id,
+                    }
+                    for q in reports
+                ],
             }
         )
         return
@@ -183,4 +197,16 @@ def demo(workspace: WorkspaceOpt = None, user: UserOpt = None, as_json: JsonOpt 
     ]
     stdout().print(f"Workspace [bold]{root}[/bold]")
     print_table(rows, ["table", "rows", "columns", "snapshot", "this run", "source"], title="bronze layer")
+    checks = [
+        {
+            "table": q.dataset,
+            "contract": f"{q.contract_id} {q.contract_version}",
+            "score": "n/a" if q.score is None else f"{q.score:.4f}",
+            "gate": f"{q.verdict.layer} {q.verdict.threshold:.2f}",
+            "verdict": q.verdict.status,
+            "failed rules": ", ".join(o.rule.id for o in q.failed_rules) or "-",
+        }
+        for q in reports
+    ]
+    print_table(checks, title="data contracts (odg quality history -w WORKSPACE)")
     stdout().print(f'Try: odg sql "SELECT count(*) FROM bronze.customers" -w {root}')
