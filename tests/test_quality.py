@@ -543,3 +543,26 @@ def test_cli_check_json_shape_exit_codes_and_history(ws: odg.Workbench, tmp_path
 def test_cli_sql_shows_the_compiled_query() -> None:
     proc = run_odg("quality", "sql", "--contract", str(ORDERS_CONTRACT), "--dialect", "trino")
     assert "-- one pass: 11 rules" in proc.stdout and "REGEXP_LIKE" in proc.stdout
+
+
+def test_valid_values_no_row_can_equal_are_ignored_not_truncated() -> None:
+    from decimal import Decimal
+
+    def allowed(logical: str, values: list[Any]) -> dict[str, Any]:
+        rule = {"id": "v", "metric": "invalidValues", "arguments": {"validValues": values}, "mustBe": 0}
+        return contract([{"name": "a", "logicalType": logical, "quality": [rule]}])
+
+    ints = pa.table({"a": [1, 2, 3]})
+    assert outcomes(ints, allowed("integer", [1, 2.5]))["v"]["failed"] == 2  # 2.5 is not 2
+    assert outcomes(ints, allowed("integer", [1e20, 3]))["v"]["failed"] == 2  # out of range: no error
+    money = pa.table({"a": pa.array([Decimal("0.12"), Decimal("1.00")], pa.decimal128(10, 2))})
+    assert outcomes(money, allowed("number", [0.125, 1]))["v"]["failed"] == 1
+
+
+def test_sql_rules_on_a_frame_see_nan_as_duckdb_does() -> None:
+    data = pa.table({"amount": [float("nan"), 0.5, 2.0, None]})
+    c = contract(
+        [{"name": "amount", "logicalType": "number"}],
+        quality=[{"id": "q", "type": "sql", "query": "SELECT count(*) FROM {object} WHERE amount > 1", "mustBe": 0}],
+    )
+    assert outcomes(data, c)["q"]["value"] == 2  # DuckDB orders NaN above every number, as in a file

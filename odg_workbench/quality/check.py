@@ -102,7 +102,7 @@ def resolve_target(
 
     In-memory frames run on ibis's polars backend (about twice as fast as DuckDB on them,
     docs/benchmarks.md), or on DuckDB (``frame_backend="duckdb"``, needed for ``sql`` rules
-    written in DuckDB's dialect): the Arrow data is registered, not copied. Files and
+    written in DuckDB's dialect). Files and
     workspace tables run on DuckDB, which streams and spills to disk, so they may be
     larger than memory.
     """
@@ -127,9 +127,11 @@ def resolve_target(
 
             backend = ibis.polars.connect()
             return Target("<frame>", None, None, table=backend.create_table("odg_frame", arrow), backend=backend)
+        # Copied, not registered: over a registered Arrow table DuckDB pushes filters down
+        # to Arrow, where NaN > 1 is false, while in DuckDB (and in files) it is true.
         backend = _duckdb_backend(memory_limit, spill)
-        backend.con.register("odg_frame", arrow)
-        return Target("<frame>", None, None, table=backend.table("odg_frame"), backend=backend)
+        table = backend.create_table("odg_frame", arrow, temp=True)
+        return Target("<frame>", None, None, table=table, backend=backend)
     if not isinstance(data, (str, Path)):
         raise QualityError(
             f"cannot check a {type(data).__name__}: give a table name (layer.name), a file path, "
@@ -317,7 +319,13 @@ def check(
     t0 = time.perf_counter()
     c = load_contract(contract)
     if engine == "auto":
+        # The GPU when there is one and the data is already in memory; SQL otherwise.
         engine = "ibis"
+        if _to_arrow(data) is not None:
+            from odg_workbench.quality.engine_array import array_module_name
+
+            if array_module_name() == "cupy":
+                engine = "array"
     if engine not in ("ibis", "array"):
         raise QualityError(f"unknown engine {engine!r}; expected auto, ibis or array", found=engine)
     if memory_limit is None:

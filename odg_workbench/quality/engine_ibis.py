@@ -64,7 +64,13 @@ def _is_null(col: ir.Column) -> ir.BooleanValue:
 
 
 def _literals(col: ir.Column, values: list[Any]) -> list[Any]:
-    """The values of a list that can be compared with the column's type."""
+    """The values of a list that can be compared with the column's type.
+
+    Values no row of the column can equal are left out: a string in a numeric column, 2.5
+    or 1e20 in an int64 column, 0.125 in a decimal(10, 2) column.
+    """
+    from decimal import Decimal, InvalidOperation
+
     dt = col.type()
     out: list[Any] = []
     for v in values:
@@ -72,6 +78,20 @@ def _literals(col: ir.Column, values: list[Any]) -> list[Any]:
             continue
         if dt.is_string():
             out.append(str(v))
+        elif dt.is_integer() and isinstance(v, (int, float)) and not isinstance(v, bool):
+            if float(v).is_integer() and -(2**63) <= int(v) < 2**63:
+                out.append(int(v))
+        elif dt.is_decimal() and isinstance(v, (int, float)) and not isinstance(v, bool):
+            try:
+                d = Decimal(str(v))
+                scale = dt.scale if dt.scale is not None else 0
+                precision = dt.precision if dt.precision is not None else 38
+                exact = d == d.quantize(Decimal(1).scaleb(-scale))
+                digits = len(d.quantize(Decimal(1).scaleb(-scale)).as_tuple().digits)
+            except InvalidOperation:
+                continue
+            if exact and digits <= precision:
+                out.append(d)
         elif (
             (dt.is_numeric() and isinstance(v, (int, float)) and not isinstance(v, bool))
             or (dt.is_boolean() and isinstance(v, bool))
@@ -91,7 +111,7 @@ def _valid(col: ir.Column, rule: Rule, backend: str = "") -> ir.BooleanValue:
     conds: list[ir.BooleanValue] = []
     if "validValues" in args:
         values = _literals(col, list(args["validValues"]))
-        if backend == "duckdb" and values:
+        if backend == "duckdb" and values and col.type().is_string():
             # DuckDB evaluates `x IN (v1, ..., vn)` one comparison at a time; list_contains
             # over a constant list is a hash lookup (1.7 s -> 0.08 s for 32 values on 5M rows).
             conds.append(ibis.literal(values, type=dt.Array(col.type())).contains(col))
