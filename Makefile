@@ -35,6 +35,7 @@ test: lint typecheck pytest
 
 bench: venv
 	$(VENV)/bin/python benchmarks/run.py
+	$(VENV)/bin/python benchmarks/quality.py
 
 samples: venv
 	$(VENV)/bin/python data/samples/generate.py
