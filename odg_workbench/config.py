@@ -137,6 +137,28 @@ SETTINGS: tuple[Setting, ...] = (
         "dimensions not named weigh 1; empty means equal weights.",
     ),
     Setting("quality.sample_rows", 5, "Failing rows kept per failed rule in a report (personal data masked)."),
+    Setting(
+        "events.backend",
+        "embedded",
+        "Where events go besides the embedded log in the state database: embedded (nowhere else), "
+        "nats (JetStream) or kafka. Messages are relayed from the log, so a broker outage loses nothing.",
+    ),
+    Setting(
+        "events.url",
+        "",
+        "NATS server URL (nats://host:4222) or Kafka bootstrap servers (host:9092,host2:9092); "
+        "empty means the backend's local default.",
+    ),
+    Setting(
+        "events.stream",
+        "ODG",
+        "JetStream stream that holds the topics (subjects odg.>); created, or extended with odg.>, on first use.",
+    ),
+    Setting(
+        "events.timeout_s",
+        5.0,
+        "Seconds a broker publish may take, acknowledgement included, before it fails with an error naming the URL.",
+    ),
 )
 
 _BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}

@@ -17,6 +17,7 @@ Two lines give a governed lakehouse::
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import sqlite3
 import threading
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     import ibis
     from pyiceberg.catalog import Catalog
 
+    from odg_workbench.governance.eventlog import EventLog
+    from odg_workbench.governance.promotion import PromotionResult, Promotions
     from odg_workbench.lakehouse import IngestResult, Lakehouse, LakeTable, TableInfo
     from odg_workbench.lakehouse.timetravel import AsOf
     from odg_workbench.quality import Quality
@@ -172,9 +175,69 @@ class Workbench:
 
         return Quality(self)
 
+    @cached_property
+    def promotions(self) -> Promotions:
+        """Promotion up the medallion layers through quality gates and decisions."""
+        from odg_workbench.governance.promotion import Promotions
+
+        return Promotions(self)
+
+    def promote(self, dataset: str, to: str, **kwargs: Any) -> PromotionResult:
+        """Promote ``dataset`` to the next layer; see :meth:`Promotions.promote`."""
+        return self.promotions.promote(dataset, to, **kwargs)
+
+    @cached_property
+    def eventlog(self) -> EventLog:
+        """The durable event log (topics with subscriber offsets) in the state database."""
+        from odg_workbench.governance.eventlog import EventLog
+
+        return EventLog(self.state)
+
     def publish(self, type: str, resource: str, /, **payload: Any) -> None:
-        """Publish an in-process :class:`~odg_workbench.events.Event` as the current user."""
-        self.events.publish(Event(type=type, resource=resource, actor=self.user, payload=payload))
+        """Record a state change: durable event log, broker relay, in-process subscribers.
+
+        The event goes to the durable log on its topic (``odg_workbench.governance.eventlog``),
+        then, when ``events.backend`` names a broker, the log's backlog is relayed to it
+        (a broker that is down only delays delivery: the next publish or
+        ``odg events relay`` sends what is pending), then to in-process subscribers.
+        """
+        event = Event(type=type, resource=resource, actor=self.user, payload=payload)
+        self.eventlog.publish_event(event)
+        self._relay()
+        self.events.publish(event)
+
+    def _relay(self) -> None:
+        backend = str(self.config.get("events.backend"))
+        if backend == "embedded":
+            return
+        try:
+            self.relay_events()
+        except Exception as exc:  # delivery is retried from the log; the operation succeeded
+            logging.getLogger("odg_workbench.events").warning(
+                "events not yet delivered to %s (%s); they stay in the log and are sent on the next "
+                "publish or by `odg events relay`",
+                backend,
+                exc,
+            )
+
+    def relay_events(self) -> int:
+        """Send the event log's undelivered messages to the configured broker; returns how many."""
+        from odg_workbench.governance.eventlog import make_transport
+
+        backend = str(self.config.get("events.backend"))
+        if backend == "embedded":
+            return 0
+        transport = make_transport(
+            backend,
+            str(self.config.get("events.url")),
+            self.state,
+            stream=str(self.config.get("events.stream")),
+            timeout=float(self.config.get("events.timeout_s")),
+        )
+        try:
+            return self.eventlog.relay(transport, f"odg.relay.{backend}")
+        finally:
+            transport.close()
 
     # -- shortcuts to the lakehouse -------------------------------------------------
 

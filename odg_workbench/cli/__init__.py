@@ -10,7 +10,9 @@ import typer
 
 from odg_workbench import __version__
 from odg_workbench.cli import contract as _contract
+from odg_workbench.cli import events as _events
 from odg_workbench.cli import lakehouse as _lakehouse
+from odg_workbench.cli import promote as _promote
 from odg_workbench.cli import quality as _quality
 from odg_workbench.cli import workspace as _workspace
 
@@ -41,6 +43,8 @@ _workspace.register(app)
 _lakehouse.register(app)
 _quality.register(app)
 _contract.register(app)
+_promote.register(app)
+_events.register(app)
 
 
 def main() -> None:
