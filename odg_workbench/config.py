@@ -138,6 +138,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("quality.sample_rows", 5, "Failing rows kept per failed rule in a report (personal data masked)."),
     Setting(
+        "governance.admins",
+        "",
+        "Comma-separated user names of the workspace admins: they change RACI assignments and policies, "
+        "and may promote and read unmasked data.",
+    ),
+    Setting(
         "events.backend",
         "embedded",
         "Where events go besides the embedded log in the state database: embedded (nowhere else), "

@@ -34,8 +34,11 @@ if TYPE_CHECKING:
     import ibis
     from pyiceberg.catalog import Catalog
 
+    from odg_workbench.governance.decisions import Decisions
     from odg_workbench.governance.eventlog import EventLog
+    from odg_workbench.governance.policy import PolicyEngine
     from odg_workbench.governance.promotion import PromotionResult, Promotions
+    from odg_workbench.governance.raci import Raci
     from odg_workbench.lakehouse import IngestResult, Lakehouse, LakeTable, TableInfo
     from odg_workbench.lakehouse.timetravel import AsOf
     from odg_workbench.quality import Quality
@@ -185,6 +188,27 @@ class Workbench:
     def promote(self, dataset: str, to: str, **kwargs: Any) -> PromotionResult:
         """Promote ``dataset`` to the next layer; see :meth:`Promotions.promote`."""
         return self.promotions.promote(dataset, to, **kwargs)
+
+    @cached_property
+    def policies(self) -> PolicyEngine:
+        """Rego policies deciding who may do what (shipped, overridable from ``policies/``)."""
+        from odg_workbench.governance.policy import PolicyEngine
+
+        return PolicyEngine.for_workspace(self)
+
+    @cached_property
+    def raci(self) -> Raci:
+        """RACI assignments per domain and per dataset."""
+        from odg_workbench.governance.raci import Raci
+
+        return Raci(self, policy=self.policies)
+
+    @cached_property
+    def decisions(self) -> Decisions:
+        """Governance decisions with RACI approvals, veto, escalation and history."""
+        from odg_workbench.governance.decisions import Decisions
+
+        return Decisions(self, policy=self.policies, raci=self.raci)
 
     @cached_property
     def eventlog(self) -> EventLog:

@@ -161,3 +161,46 @@ def test_cli_promote_json_and_exit_codes(orders: odg.Workbench, tmp_path: Path) 
         check=False,
     )
     assert bad.returncode == 1 and "can be promoted to silver" in json.loads(bad.stdout)["error"]["message"]
+
+
+def test_silver_to_gold_waits_for_an_approved_decision_then_promotes(tmp_path: Path) -> None:
+    root = tmp_path / "lake"
+    with odg.open(root, user="root") as admin:
+        admin.config.set("governance.admins", "root")
+        admin.config.save()
+        admin.raci.set("dataset:silver.items", responsible="rita", accountable="ann", veto="vic")
+        admin.ingest(pa.table({"id": [1, 2, 3], "qty": [1, 2, 3]}), "bronze.items")
+        assert admin.promote("bronze.items", "silver", contract=small_contract()).status == "promoted"
+    with odg.open(root, user="rita") as rita:
+        pending = rita.promote(
+            "silver.items", "gold", contract=small_contract(), transform="SELECT id, qty FROM {source}"
+        )
+        assert pending.status == "pending_decision" and pending.decision_id
+        assert pending.recommendation is not None and pending.recommendation["action"] == "approve"
+        assert not rita.lakehouse.exists("gold.items")
+        decision = rita.decisions.get(pending.decision_id)
+        assert decision.type == "data_promotion" and decision.payload["quality_report"]["verdict"] == "pass"
+    with odg.open(root, user="ann") as ann:
+        approved = ann.decisions.approve(pending.decision_id)
+        assert approved.status.value == "APPROVED"  # ann (Accountable) + rita requested: rule met
+        gold = ann.table("gold.items")
+        assert gold.count() == 3
+        assert gold.snapshots()[-1].summary["odg.decision-id"] == str(pending.decision_id)
+        assert gold.schema.names == ["id", "qty"]
+        # the same promotion again: nothing new
+        assert ann.promotions.execute_decision(approved).status == "already_promoted"
+
+
+def test_a_rejected_promotion_leaves_the_target_untouched(tmp_path: Path) -> None:
+    root = tmp_path / "lake"
+    with odg.open(root, user="root") as admin:
+        admin.config.set("governance.admins", "root")
+        admin.config.save()
+        admin.raci.set("dataset:silver.items", responsible="rita", accountable="ann")
+        admin.ingest(pa.table({"id": [1, 2], "qty": [1, 2]}), "bronze.items")
+        admin.promote("bronze.items", "silver", contract=small_contract())
+    with odg.open(root, user="rita") as rita:
+        pending = rita.promote("silver.items", "gold", contract=small_contract())
+    with odg.open(root, user="ann") as ann:
+        assert ann.decisions.reject(pending.decision_id, "not this quarter").status.value == "REJECTED"
+        assert not ann.lakehouse.exists("gold.items")

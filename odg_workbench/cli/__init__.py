@@ -11,6 +11,7 @@ import typer
 from odg_workbench import __version__
 from odg_workbench.cli import contract as _contract
 from odg_workbench.cli import events as _events
+from odg_workbench.cli import governance as _governance
 from odg_workbench.cli import lakehouse as _lakehouse
 from odg_workbench.cli import promote as _promote
 from odg_workbench.cli import quality as _quality
@@ -45,6 +46,7 @@ _quality.register(app)
 _contract.register(app)
 _promote.register(app)
 _events.register(app)
+_governance.register(app)
 
 
 def main() -> None:

@@ -256,7 +256,7 @@ class Promotions:
 
         if to_layer in NEEDS_DECISION:
             advice = self.recommender(report, None)
-            decision = wb.decisions.create(  # type: ignore[attr-defined]
+            decision = wb.decisions.create(
                 "data_promotion",
                 f"Promote {source} (snapshot {snapshot_id}) to {target_name}",
                 dataset=str(source),
@@ -455,3 +455,17 @@ class Promotions:
             operation="promotion",
         )
         return target_snapshot, data.num_rows
+
+
+def _execute_approved(workbench: Workbench, decision: Any) -> None:
+    """Run an approved ``data_promotion`` decision's promotion (registered with the decisions)."""
+    workbench.promotions.execute_decision(decision)
+
+
+def _register() -> None:
+    from odg_workbench.governance.decisions import on_approved
+
+    on_approved("data_promotion", _execute_approved)
+
+
+_register()
