@@ -16,11 +16,15 @@ Two lines give a governed lakehouse::
 
 from __future__ import annotations
 
+import contextvars
 import getpass
 import logging
 import os
 import sqlite3
 import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
     import ibis
     from pyiceberg.catalog import Catalog
 
+    from odg_workbench.governance.audit import AuditLog
     from odg_workbench.governance.decisions import Decisions
     from odg_workbench.governance.eventlog import EventLog
     from odg_workbench.governance.policy import PolicyEngine
@@ -45,6 +50,9 @@ if TYPE_CHECKING:
     from odg_workbench.state import StateStore
 
 __all__ = ["Workbench", "default_workspace", "init", "open"]
+
+# The trace id of the state changes being published (Workbench.trace), audit and events.
+_TRACE: contextvars.ContextVar[str | None] = contextvars.ContextVar("odg_trace_id", default=None)
 
 
 def default_workspace() -> Path:
@@ -217,16 +225,45 @@ class Workbench:
 
         return EventLog(self.state)
 
-    def publish(self, type: str, resource: str, /, **payload: Any) -> None:
-        """Record a state change: durable event log, broker relay, in-process subscribers.
+    @cached_property
+    def audit(self) -> AuditLog:
+        """The SHA-256 hash-chained audit trail of every state change."""
+        from odg_workbench.governance.audit import AuditLog
 
-        The event goes to the durable log on its topic (``odg_workbench.governance.eventlog``),
-        then, when ``events.backend`` names a broker, the log's backlog is relayed to it
-        (a broker that is down only delays delivery: the next publish or
-        ``odg events relay`` sends what is pending), then to in-process subscribers.
+        return AuditLog(self.state)
+
+    @contextmanager
+    def trace(self, trace_id: str | None = None) -> Iterator[str]:
+        """Group the state changes made inside the block under one trace id (audit and events)."""
+        token = _TRACE.set(trace_id or uuid.uuid4().hex)
+        try:
+            yield _TRACE.get() or ""
+        finally:
+            _TRACE.reset(token)
+
+    def publish(self, type: str, resource: str, /, **payload: Any) -> None:
+        """Record a state change: audit trail, durable event log, broker relay, in-process subscribers.
+
+        The change is appended to the hash-chained audit trail (``odg_workbench.governance.audit``),
+        then goes to the durable event log on its topic and, as the audit record, on
+        ``odg.audit.events`` (``odg_workbench.governance.eventlog``); when
+        ``events.backend`` names a broker, the log's backlog is relayed to it (a broker that
+        is down only delays delivery: the next publish or ``odg events relay`` sends what
+        is pending); last, in-process subscribers are called.
         """
-        event = Event(type=type, resource=resource, actor=self.user, payload=payload)
+        trace_id = _TRACE.get() or uuid.uuid4().hex
+        event = Event(type=type, resource=resource, actor=self.user, payload=_plain(payload))
+        record = self.audit.append(type, self.user, resource, event.payload, trace_id=trace_id, time=event.time)
         self.eventlog.publish_event(event)
+        self.eventlog.publish(
+            "odg.audit.events",
+            type,
+            resource,
+            self.user,
+            {"position": record.position, "hash": record.hash, "trace_id": trace_id, "event": record.event()},
+            id=f"audit-{record.position}-{record.hash[:16]}",
+            time=event.time,
+        )
         self._relay()
         self.events.publish(event)
 
@@ -306,6 +343,23 @@ class Workbench:
 
     def __repr__(self) -> str:
         return f"Workbench({str(self.root)!r})"
+
+
+def _plain(payload: dict[str, Any]) -> dict[str, Any]:
+    """A payload as plain JSON values: NumPy scalars as numbers, times as ISO text, others as text."""
+    import json
+    from datetime import date, datetime
+
+    def default(value: Any) -> Any:
+        if hasattr(value, "item") and callable(value.item):
+            return value.item()
+        if isinstance(value, (datetime, date)):
+            return value.isoformat()
+        if isinstance(value, (set, frozenset, tuple)):
+            return list(value)
+        return str(value)
+
+    return dict(json.loads(json.dumps(payload, default=default, allow_nan=False)))
 
 
 def _redact(url: str) -> str:

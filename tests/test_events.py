@@ -52,3 +52,15 @@ def test_a_failing_subscriber_is_not_silent(ws: odg.Workbench) -> None:
     ws.events.subscribe(broken)
     with pytest.raises(RuntimeError, match="audit sink down"):
         ws.ingest(pa.table({"a": [1]}), "t")
+
+
+def test_payloads_that_are_not_plain_json_are_recorded_as_plain_values(ws: odg.Workbench) -> None:
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    import numpy as np
+
+    ws.publish("test.values", "bronze.x", n=np.int64(3), when=datetime(2026, 1, 2, tzinfo=UTC), amount=Decimal("1.50"))
+    (record,) = ws.audit.records(type_prefix="test.")
+    assert record.payload == {"n": 3, "when": "2026-01-02T00:00:00+00:00", "amount": "1.50"}
+    assert ws.audit.verify().ok

@@ -204,3 +204,18 @@ def test_a_rejected_promotion_leaves_the_target_untouched(tmp_path: Path) -> Non
     with odg.open(root, user="ann") as ann:
         assert ann.decisions.reject(pending.decision_id, "not this quarter").status.value == "REJECTED"
         assert not ann.lakehouse.exists("gold.items")
+
+
+def test_every_step_of_a_promotion_is_on_the_audit_trail(orders: odg.Workbench) -> None:
+    with orders.trace("release-42"):
+        result = orders.promote("bronze.orders", "silver", contract=ORDERS_CONTRACT)
+    trail = orders.audit.records()
+    types = [r.type for r in trail]
+    assert types[0] == "lakehouse.ingest"  # the fixture's ingest
+    assert types[-3:] == ["quality.report", "promotion.completed", "lineage.edge"]
+    assert {r.trace_id for r in trail[-3:]} == {"release-42"}
+    assert trail[-2].payload["target_snapshot_id"] == result.target_snapshot_id
+    check = orders.audit.verify()
+    assert check.ok and check.events == len(trail)
+    audit_topic = orders.eventlog.read("odg.audit.events", limit=1000)
+    assert [m.payload["hash"] for m in audit_topic] == [r.hash for r in trail]

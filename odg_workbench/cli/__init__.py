@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from odg_workbench import __version__
+from odg_workbench.cli import audit as _audit
 from odg_workbench.cli import contract as _contract
 from odg_workbench.cli import events as _events
 from odg_workbench.cli import governance as _governance
@@ -47,6 +48,7 @@ _contract.register(app)
 _promote.register(app)
 _events.register(app)
 _governance.register(app)
+_audit.register(app)
 
 
 def main() -> None:
