@@ -901,3 +901,27 @@ def test_cli_policy_check(cli: Callable[..., tuple[int, Any, str]]) -> None:
     code, files, _ = cli("policy", "list", "--json")
     assert code == 0
     assert {f["name"] for f in files} >= {"base.rego", "decisions.rego", "promotion.rego", "administration.rego"}
+
+
+def test_policies_then_duckdb_in_one_process_do_not_corrupt_the_heap(tmp_path: Path) -> None:
+    """rego-cpp defines its own operator new/delete: loaded before DuckDB, the process aborted
+    later with "free(): invalid size". A fresh process evaluates policies first, then queries."""
+    import subprocess
+    import sys
+
+    script = (
+        "import gc\n"
+        "from odg_workbench.governance.policy import PolicyEngine\n"
+        "pe = PolicyEngine(None, admins=['root'])\n"
+        "for _ in range(300):\n"
+        "    pe.evaluate('decision.create', 'carl', {'type': 'decision', 'id': '1', 'domain': 'sales'}, ['consulted'], {})\n"
+        "gc.collect()\n"
+        "import duckdb\n"
+        "for _ in range(30):\n"
+        "    con = duckdb.connect()\n"
+        "    assert con.sql('SELECT count(*) FROM range(100000)').fetchone() == (100000,)\n"
+        "    con.close()\n"
+        "print('ok')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]

@@ -406,6 +406,7 @@ class _Compiled:
         self._lock = threading.Lock()
 
     def run(self, doc: dict[str, Any]) -> dict[str, Any]:
+        _regopy()
         from regopy import Input  # type: ignore[import-untyped]
         from regopy import rego_shared as rs
 
@@ -439,8 +440,22 @@ _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 16
 
 
-def _compile(sources: list[tuple[str, Path, str, Path | None]]) -> _Compiled:
+def _regopy() -> Any:
+    """regopy, imported after DuckDB.
+
+    rego-cpp's shared library defines its own ``operator new``/``operator delete``; when it is
+    loaded before DuckDB's module, DuckDB's C++ allocations later end in heap corruption
+    ("free(): invalid size", the process aborts). Loading DuckDB first avoids it (measured
+    with regopy 1.5.2 and duckdb 1.5.5; tests/test_governance.py keeps the reproduction).
+    """
+    import duckdb  # noqa: F401  - must be loaded before librego_shared.so
     import regopy
+
+    return regopy
+
+
+def _compile(sources: list[tuple[str, Path, str, Path | None]]) -> _Compiled:
+    regopy = _regopy()
 
     files: list[PolicyFile] = []
     texts: dict[str, tuple[Path, str]] = {}
@@ -551,6 +566,7 @@ def _parse_rego_errors(text: str) -> list[tuple[str | None, int | None, str]]:
 
 
 def _error_messages(node: Any) -> list[str]:
+    _regopy()
     from regopy import rego_shared as rs
     from regopy.node import NodeKind  # type: ignore[import-untyped]
 
