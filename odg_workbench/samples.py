@@ -15,11 +15,20 @@ from typing import TYPE_CHECKING
 from odg_workbench.errors import WorkspaceError
 
 if TYPE_CHECKING:
+    from odg_workbench.governance.promotion import PromotionResult
     from odg_workbench.lakehouse import IngestResult
     from odg_workbench.quality import QualityReport
     from odg_workbench.workspace import Workbench
 
-__all__ = ["check_samples", "contracts_dir", "ingest_samples", "sample_contracts", "sample_files", "samples_dir"]
+__all__ = [
+    "check_samples",
+    "contracts_dir",
+    "ingest_samples",
+    "promote_samples",
+    "sample_contracts",
+    "sample_files",
+    "samples_dir",
+]
 
 
 def samples_dir() -> Path:
@@ -53,6 +62,15 @@ def check_samples(wb: Workbench, folder: Path | None = None) -> list[QualityRepo
         if wb.lakehouse.exists(table):
             reports.append(wb.quality.check(table, contract))
     return reports
+
+
+def promote_samples(wb: Workbench, folder: Path | None = None) -> list[PromotionResult]:
+    """Promote every sample table with a contract to Silver (blocked ones stay in Bronze)."""
+    results = []
+    for table, contract in sample_contracts(folder).items():
+        if wb.lakehouse.exists(table):
+            results.append(wb.promote(table, "silver", contract=contract))
+    return results
 
 
 def sample_files(folder: Path | None = None) -> list[Path]:

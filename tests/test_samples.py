@@ -78,5 +78,11 @@ def test_demo_command(tmp_path: Path) -> None:
     assert quality["bronze.orders"]["verdict"] == "pass"
     assert quality["bronze.customers"]["verdict"] == "fail"
     assert "customers.customer_id.unique" in quality["bronze.customers"]["failed_rules"]
-    history = odg_json("quality", "history", "bronze.orders", workspace=tmp_path / "demo-cli")
-    assert len(history) == 2  # one run per demo
+    promotions = {p["source"]: p for p in out["promotions"]}
+    assert promotions["bronze.orders"]["status"] == "promoted"
+    assert promotions["bronze.customers"]["status"] == "blocked"
+    assert out["audit"]["ok"] is True and out["audit"]["events"] > 10
+    second = {p["source"]: p["status"] for p in again["promotions"]}
+    assert second == {"bronze.orders": "already_promoted", "bronze.customers": "blocked"}
+    tables = {t["table"]: t["rows"] for t in odg_json("tables", workspace=tmp_path / "demo-cli")}
+    assert tables["silver.orders"] == 20000 and "silver.customers" not in tables

@@ -153,7 +153,7 @@ def config_unset(key: str, workspace: WorkspaceOpt = None) -> None:
 @handle_errors
 def demo(workspace: WorkspaceOpt = None, user: UserOpt = None, as_json: JsonOpt = False) -> None:
     """The main job: ingest the sample data into Bronze and check it against its contracts (rerun-safe)."""
-    from odg_workbench.samples import check_samples, ingest_samples
+    from odg_workbench.samples import check_samples, ingest_samples, promote_samples
 
     with open_workspace(workspace, user, create=True) as wb:
         with status("ingesting samples into bronze"):
@@ -162,6 +162,9 @@ def demo(workspace: WorkspaceOpt = None, user: UserOpt = None, as_json: JsonOpt 
         widths = {r.table: len(wb.table(r.table).schema) for r in results}
         with status("checking data contracts"):
             reports = check_samples(wb)
+        with status("promoting to silver"):
+            promotions = promote_samples(wb)
+        audit = wb.audit.verify()
         root = str(wb.root)
     if as_json:
         print_json(
@@ -181,6 +184,8 @@ def demo(workspace: WorkspaceOpt = None, user: UserOpt = None, as_json: JsonOpt 
                     }
                     for q in reports
                 ],
+                "promotions": [p.to_dict() for p in promotions],
+                "audit": audit.to_dict(),
             }
         )
         return
@@ -209,4 +214,20 @@ def demo(workspace: WorkspaceOpt = None, user: UserOpt = None, as_json: JsonOpt 
         for q in reports
     ]
     print_table(checks, title="data contracts (odg quality history -w WORKSPACE)")
+    moves = [
+        {
+            "from": p.source,
+            "to": p.target,
+            "status": p.status,
+            "target snapshot": p.target_snapshot_id or "-",
+            "why": "; ".join(p.reasons[:2]),
+        }
+        for p in promotions
+    ]
+    print_table(moves, title="promotion to silver (odg promote TABLE --to silver)")
+    stdout().print(
+        f"audit trail: {audit.events} events, chain {'intact' if audit.ok else 'BROKEN'} "
+        f"(head {audit.head[:16]}..., odg audit verify -w WORKSPACE)",
+        highlight=False,
+    )
     stdout().print(f'Try: odg sql "SELECT count(*) FROM bronze.customers" -w {root}')
