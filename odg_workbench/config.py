@@ -138,6 +138,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("quality.sample_rows", 5, "Failing rows kept per failed rule in a report (personal data masked)."),
     Setting(
+        "quality.polars_max_file_mb",
+        256.0,
+        "Parquet files up to this size (MB on disk) are checked with polars, larger ones with DuckDB, "
+        "which streams them with bounded memory (engine auto).",
+    ),
+    Setting(
         "governance.admins",
         "",
         "Comma-separated user names of the workspace admins: they change RACI assignments and policies, "

@@ -75,7 +75,13 @@ def check(
     layer: Annotated[
         str | None, typer.Option("--layer", help="Gate to apply (default: the table's layer, else bronze).")
     ] = None,
-    engine: Annotated[str, typer.Option("--engine", help="ibis (one-pass SQL) or array (NumPy/CuPy).")] = "ibis",
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="auto (polars for small Parquet files, else DuckDB), ibis (one-pass SQL), polars, array (NumPy/CuPy).",
+        ),
+    ] = "auto",
     save: Annotated[bool, typer.Option("--save/--no-save", help="Store the run in the quality history.")] = True,
     workspace: WorkspaceOpt = None,
     user: UserOpt = None,

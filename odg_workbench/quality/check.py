@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Engine", "Target", "check", "resolve_target"]
 
-Engine = Literal["auto", "ibis", "array"]
+Engine = Literal["auto", "ibis", "polars", "array"]
 
 _FILE_SUFFIXES = {".parquet", ".pq", ".csv", ".tsv", ".json", ".ndjson", ".jsonl"}
 _LAYERS = ("bronze", "silver", "gold", "platinum")
@@ -272,6 +272,26 @@ def gate_threshold(contract: Contract, layer: str, workbench: Workbench | None) 
     return DEFAULT_GATES[layer]
 
 
+def _polars_source(data: Any, workbench: Workbench | None) -> Any:
+    """A polars LazyFrame over in-memory data or a small Parquet file; None for anything else."""
+    arrow = _to_arrow(data)
+    if arrow is None and not isinstance(data, (str, Path)):
+        return None
+    import polars as pl
+
+    if arrow is not None:
+        from odg_workbench.lakehouse.arrow_compat import normalize_table
+
+        return pl.from_arrow(normalize_table(arrow)).lazy()  # type: ignore[union-attr]
+    path = Path(str(data)).expanduser()
+    if path.suffix.lower() not in (".parquet", ".pq") or not path.is_file():
+        return None
+    limit_mb = float(workbench.config.get("quality.polars_max_file_mb")) if workbench is not None else 256.0
+    if path.stat().st_size > limit_mb * 1024 * 1024:
+        return None  # DuckDB streams larger files with bounded memory
+    return pl.scan_parquet(path)
+
+
 def run_engine(
     target: Target,
     rules: list[Rule],
@@ -318,16 +338,16 @@ def check(
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     c = load_contract(contract)
-    if engine == "auto":
-        # The GPU when there is one and the data is already in memory; SQL otherwise.
-        engine = "ibis"
-        if _to_arrow(data) is not None:
-            from odg_workbench.quality.engine_array import array_module_name
+    if engine not in ("auto", "ibis", "polars", "array"):
+        raise QualityError(f"unknown engine {engine!r}; expected auto, ibis, polars or array", found=engine)
+    choice = engine
+    if engine == "auto" and _to_arrow(data) is not None:
+        # The GPU when there is one and the data is already in memory.
+        from odg_workbench.quality.engine_array import array_module_name
 
-            if array_module_name() == "cupy":
-                engine = "array"
-    if engine not in ("ibis", "array"):
-        raise QualityError(f"unknown engine {engine!r}; expected auto, ibis or array", found=engine)
+        if array_module_name() == "cupy":
+            choice = "array"
+    engine = "array" if choice == "array" else "ibis"
     if memory_limit is None:
         memory_limit = str(workbench.config.get("duckdb.memory_limit")) if workbench is not None else ""
     has_sql = any(
@@ -356,9 +376,24 @@ def check(
         check_schema(c, object_name, schema, target.name)
         if samples is None:
             samples = int(workbench.config.get("quality.sample_rows")) if workbench is not None else 5
-        outcomes, rows, engine_name, backend = run_engine(
-            target, rules, engine=engine, samples=samples, masker=masker, now=now
-        )
+        lazy = _polars_source(data, workbench) if choice in ("auto", "polars") and target.arrow is None else None
+        from odg_workbench.quality import engine_polars
+
+        if lazy is not None and engine_polars.supports(rules, dict(lazy.collect_schema().items())):
+            outcomes, rows = engine_polars.evaluate(
+                lazy, rules, samples=samples, masker=masker, now=now, where=target.name
+            )
+            engine_name, backend = "polars", "polars"
+        elif choice == "polars":
+            raise QualityError(
+                f"{target.name}: the polars engine runs in-memory frames and Parquet files up to "
+                "quality.polars_max_file_mb, without sql rules, patterns or lengths on non-text columns, "
+                "bounds on non-numeric columns; use engine='ibis' (or 'auto')"
+            )
+        else:
+            outcomes, rows, engine_name, backend = run_engine(
+                target, rules, engine=engine, samples=samples, masker=masker, now=now
+            )
     finally:
         target.close()
     if weights is None and workbench is not None:
