@@ -30,7 +30,7 @@ WRITER = textwrap.dedent(
         if evolve and i == n // 2:
             cols["note"] = [f"{who}-{i}"] * 5   # both writers evolve the schema mid-run
         wb.ingest(pa.table(cols), "shared")
-        time.sleep(0.02)   # a producer between two batches; without it one SQLite writer can starve the other
+        time.sleep(0.15)   # a producer between two batches: longer than SQLite's longest busy-wait step (100 ms), or one writer can starve the other
     """
 )
 
