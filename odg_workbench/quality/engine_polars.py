@@ -54,6 +54,12 @@ def _kind(dtype: Any) -> str:
     return "other"
 
 
+def _float32() -> Any:
+    import polars as pl
+
+    return pl.Float32
+
+
 def supports(rules: list[Rule], schema: dict[str, Any]) -> bool:
     """Whether every executable rule can run here with results identical to the ibis engine."""
     for rule in rules:
@@ -65,6 +71,11 @@ def supports(rules: list[Rule], schema: dict[str, Any]) -> bool:
         if len(kinds) != len(rule.columns) or "other" in kinds:
             return False
         kind = kinds[0] if kinds else None
+        compares = rule.metric == "missingValues" or (
+            rule.metric == "invalidValues" and any(a in rule.arguments for a in ("validValues", *_BOUND_ARGS))
+        )
+        if compares and any(schema[c] == _float32() for c in rule.columns):
+            return False  # DuckDB compares a float32 column in float32, polars in float64
         if rule.metric == "invalidValues":
             args = rule.arguments
             if any(a in args for a in _TEXT_ARGS) and kind != "string":
