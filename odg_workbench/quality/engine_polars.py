@@ -198,7 +198,10 @@ def evaluate(
     exprs: dict[str, pl.Expr] = {"rows": pl.len()}
     for i, rule in enumerate(executable):
         if rule.metric in ("nullValues", "missingValues", "invalidValues"):
-            exprs[f"f{i}"] = _failing(rule, schema).sum()
+            cond = _failing(rule, schema)
+            exprs[f"f{i}"] = cond.sum()
+            if samples > 0:  # positions of the first failing rows, found in the same pass
+                exprs[f"x{i}"] = pl.int_range(pl.len(), dtype=pl.Int64).filter(cond).head(samples).implode()
             if rule.metric == "invalidValues":
                 exprs[f"e{i}"] = (~_null(pl.col(str(rule.column)), _kind(schema[str(rule.column)]))).sum()
         elif rule.metric == "duplicateValues" and rule.column is not None:
@@ -244,15 +247,54 @@ def evaluate(
             newest = row[f"m{i}"]  # _age_s reads a date as its midnight UTC, as the ibis engine does
             out = Outcome.from_value(rule, _age_s(newest, moment), duration_s=scan_s, scan="aggregate")
             out.samples = [{"newest": None if newest is None else str(newest), "checked_at": moment.isoformat()}]
-        if samples > 0 and not out.passed and rule.row_level and out.failed:
+        if samples > 0 and not out.passed and out.failed and rule.metric == "duplicateValues":
             out.samples = _samples(lf, rule, schema, samples, masker)
         outcomes[rule.id] = out
+    if samples > 0:
+        _row_samples(lf, executable, outcomes, row, schema, masker)
     result = [
         outcomes.get(rule.id)
         or Outcome(rule, 0, 0, None, True, duration_s=0.0, scan="not executed", error="not executable")
         for rule in rules
     ]
     return result, rows
+
+
+def _row_samples(
+    lf: pl.LazyFrame,
+    rules: list[Rule],
+    outcomes: dict[str, Outcome],
+    row: dict[str, Any],
+    schema: dict[str, Any],
+    masker: Masker | None,
+) -> None:
+    """Failing-row samples of every failed row-level rule with one more read of the data."""
+    import polars as pl
+
+    wanted: dict[int, list[int]] = {}
+    for i, rule in enumerate(rules):
+        out = outcomes[rule.id]
+        if rule.metric in ("nullValues", "missingValues", "invalidValues") and not out.passed and out.failed:
+            wanted[i] = [int(x) for x in row[f"x{i}"]]
+    if not wanted:
+        return
+    positions = sorted({p for ps in wanted.values() for p in ps})
+    columns = list(dict.fromkeys(c for i in wanted for c in _sample_columns(rules[i], schema)))
+    found = (
+        lf.with_row_index("__odg_row")
+        .filter(pl.col("__odg_row").is_in(positions))
+        .select(["__odg_row", *columns])
+        .collect()
+    )
+    by_position = {int(r["__odg_row"]): r for r in found.to_dicts()}
+    for i, ps in wanted.items():
+        cols = _sample_columns(rules[i], schema)
+        rows = [{c: by_position[p][c] for c in cols} for p in ps if p in by_position]
+        outcomes[rules[i].id].samples = mask_rows(rows, masker)
+
+
+def _sample_columns(rule: Rule, schema: dict[str, Any]) -> list[str]:
+    return list(dict.fromkeys([*rule.columns, *schema]))[:_SAMPLE_COLUMNS]
 
 
 def _samples(
