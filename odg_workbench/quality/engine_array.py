@@ -42,7 +42,14 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from odg_workbench.errors import ContractError, QualityError
-from odg_workbench.quality.engine_ibis import _IDENT, _SAMPLE_COLUMNS, _age_s, check_columns
+from odg_workbench.quality.engine_ibis import (
+    _SAMPLE_COLUMNS,
+    _age_s,
+    check_columns,
+    sql_rule_failed,
+    sql_rule_query,
+    sql_rule_value,
+)
 from odg_workbench.quality.masking import Masker, mask_rows
 from odg_workbench.quality.rules import Outcome, Rule
 
@@ -712,22 +719,12 @@ def _measure(ctx: _Context, rule: Rule, moment: datetime, samples: int, masker: 
 
 def _run_sql(ctx: _Context, rule: Rule) -> Outcome:
     """A sql rule on DuckDB, the table registered under the rule's object name (as engine_ibis)."""
-    alias = rule.object if _IDENT.match(rule.object) else "odg_object"
-    query = str(rule.query).replace("{object}", alias)
-    if rule.column:
-        query = query.replace("{property}", rule.column)
+    alias, query = sql_rule_query(rule)
     try:
         result = ctx.sql_table(alias).sql(query).to_arrow_table()
     except Exception as exc:
-        line = f" (contract line {rule.line})" if rule.line else ""
-        raise QualityError(
-            f"{ctx.where}: sql rule {rule.id}{line} failed: {_first_line(exc)}",
-            rule=rule.id,
-            line=rule.line,
-            query=query,
-        ) from exc
-    value: Any = None if result.num_rows == 0 or result.num_columns == 0 else result.column(0)[0].as_py()
-    return Outcome.from_value(rule, value, scan="sql")
+        raise sql_rule_failed(ctx.where, rule, query, exc) from exc
+    return Outcome.from_value(rule, sql_rule_value(result), scan="sql")
 
 
 def evaluate(

@@ -345,27 +345,35 @@ def _age_s(newest: Any, moment: datetime) -> float | None:
     return max(0.0, (moment - value).total_seconds())
 
 
-def _run_sql(t: ir.Table, rule: Rule, where: str) -> Outcome:
+def sql_rule_query(rule: Rule) -> tuple[str, str]:
+    """The table alias a ``sql`` rule reads and its query with ``{object}``/``{property}`` filled in."""
     alias = rule.object if _IDENT.match(rule.object) else "odg_object"
     query = str(rule.query).replace("{object}", alias)
     if rule.column:
         query = query.replace("{property}", rule.column)
+    return alias, query
+
+
+def sql_rule_failed(where: str, rule: Rule, query: str, exc: Exception) -> QualityError:
+    """The error of a ``sql`` rule that could not run: the rule, its contract line, the database's message."""
+    line = f" (contract line {rule.line})" if rule.line else ""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return QualityError(f"{where}: sql rule {rule.id}{line} failed: {first}", rule=rule.id, line=rule.line, query=query)
+
+
+def sql_rule_value(result: Any) -> Any:
+    """The first value of a ``sql`` rule's result (an Arrow table), None when it is empty."""
+    return None if result.num_rows == 0 or result.num_columns == 0 else result.column(0)[0].as_py()
+
+
+def _run_sql(t: ir.Table, rule: Rule, where: str) -> Outcome:
+    alias, query = sql_rule_query(rule)
     start = time.perf_counter()
     try:
         result = t.alias(alias).sql(query).to_pyarrow()
     except Exception as exc:
-        line = f" (contract line {rule.line})" if rule.line else ""
-        raise QualityError(
-            f"{where}: sql rule {rule.id}{line} failed: {str(exc).strip().splitlines()[0]}",
-            rule=rule.id,
-            line=rule.line,
-            query=query,
-        ) from exc
-    if result.num_rows == 0 or result.num_columns == 0:
-        value: Any = None
-    else:
-        value = result.column(0)[0].as_py()
-    return Outcome.from_value(rule, value, duration_s=time.perf_counter() - start, scan="sql")
+        raise sql_rule_failed(where, rule, query, exc) from exc
+    return Outcome.from_value(rule, sql_rule_value(result), duration_s=time.perf_counter() - start, scan="sql")
 
 
 def _samples(t: ir.Table, rule: Rule, n: int, masker: Masker | None) -> list[dict[str, Any]]:
@@ -441,8 +449,7 @@ def compile_sql(t: ir.Table, rules: list[Rule], dialect: str) -> list[dict[str, 
             out.append({"purpose": "distinct keys", "rules": rule.id, "sql": str(ibis.to_sql(expr, dialect=dialect))})
     for rule in executable:
         if rule.metric == "sql":
-            alias = rule.object if _IDENT.match(rule.object) else "odg_object"
-            query = str(rule.query).replace("{object}", alias).replace("{property}", rule.column or "")
+            _, query = sql_rule_query(rule)
             out.append({"purpose": "sql rule", "rules": rule.id, "sql": query})
     return out
 
