@@ -14,6 +14,7 @@ from odg_workbench.cli import contract as _contract
 from odg_workbench.cli import events as _events
 from odg_workbench.cli import governance as _governance
 from odg_workbench.cli import lakehouse as _lakehouse
+from odg_workbench.cli import privacy as _privacy
 from odg_workbench.cli import promote as _promote
 from odg_workbench.cli import quality as _quality
 from odg_workbench.cli import workspace as _workspace
@@ -49,6 +50,7 @@ _promote.register(app)
 _events.register(app)
 _governance.register(app)
 _audit.register(app)
+_privacy.register(app)
 
 
 def main() -> None:
