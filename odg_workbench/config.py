@@ -171,6 +171,23 @@ SETTINGS: tuple[Setting, ...] = (
         5.0,
         "Seconds a broker publish may take, acknowledgement included, before it fails with an error naming the URL.",
     ),
+    Setting(
+        "privacy.scan_sample_rows",
+        2000,
+        "Rows sampled (uniformly, without reading the whole table into memory) per PII scan; "
+        "every row is read when the table is smaller.",
+    ),
+    Setting(
+        "privacy.scan_max_text_chars",
+        2000,
+        "Characters of each value a PII scan reads (longer values, e.g. enormous text fields, are "
+        "truncated so a scan takes bounded time).",
+    ),
+    Setting(
+        "privacy.scan_min_confidence",
+        0.5,
+        "Lowest confidence (0-1) of a PII finding that a scan reports.",
+    ),
 )
 
 _BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
