@@ -36,6 +36,8 @@ __all__ = ["evaluate", "supports"]
 
 _TEXT_ARGS = ("pattern", "minLength", "maxLength")
 _BOUND_ARGS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+# key kinds whose duplicates are counted by sorting (cheaper than hashing for numbers)
+_SORTED_KINDS = ("int", "float", "temporal", "bool")
 
 
 def _kind(dtype: Any) -> str:
@@ -208,14 +210,25 @@ def evaluate(
             name = str(rule.column)
             present = ~_null(pl.col(name), _kind(schema[name]))
             exprs[f"e{i}"] = present.sum()
-            exprs[f"d{i}"] = pl.col(name).filter(present).n_unique()
+            if samples > 0 and _kind(schema[name]) in _SORTED_KINDS:
+                # one sort gives both the duplicate count and the most repeated values (the
+                # runs longer than one), where a hash count plus a group-by for the samples
+                # would group the column twice (docs/benchmarks.md)
+                ordered = pl.col(name).filter(present).sort()
+                exprs[f"runs{i}"] = (
+                    ordered.rle().implode().list.eval(pl.element().filter(pl.element().struct.field("len") > 1))
+                )
+            else:
+                exprs[f"d{i}"] = pl.col(name).filter(present).n_unique()
         elif rule.metric == "duplicateValues":
             exprs[f"e{i}"] = _present(rule.columns, schema).sum()
         elif rule.metric == "freshness":
             exprs[f"m{i}"] = pl.col(str(rule.column)).max()
     start = time.perf_counter()
     try:
-        row = lf.select(**exprs).collect().row(0, named=True)
+        frame = lf.select(**exprs).collect()
+        repeated = {k: frame[k].explode().struct.unnest() for k in frame.columns if k.startswith("runs")}
+        row = frame.select(pl.exclude(list(repeated))).row(0, named=True) if repeated else frame.row(0, named=True)
     except Exception as exc:
         raise QualityError(f"{where}: the quality query failed on polars: {exc}") from exc
     scan_s = time.perf_counter() - start
@@ -231,8 +244,12 @@ def evaluate(
             )
         elif rule.metric == "duplicateValues" and rule.column is not None:
             evaluated = int(row[f"e{i}"] or 0)
-            distinct = int(row[f"d{i}"] or 0) if evaluated else 0
-            out = Outcome.from_counts(rule, evaluated, evaluated - distinct, duration_s=scan_s, scan="aggregate")
+            if f"runs{i}" in repeated:  # runs of a value, longer than one: each adds len - 1 duplicates
+                runs = repeated[f"runs{i}"].drop_nulls()
+                failed = int((runs["len"] - 1).sum()) if runs.height else 0
+            else:
+                failed = evaluated - int(row[f"d{i}"] or 0) if evaluated else 0
+            out = Outcome.from_counts(rule, evaluated, failed, duration_s=scan_s, scan="aggregate")
         elif rule.metric == "duplicateValues":
             evaluated = int(row[f"e{i}"] or 0)
             s2 = time.perf_counter()
@@ -248,7 +265,13 @@ def evaluate(
             out = Outcome.from_value(rule, _age_s(newest, moment), duration_s=scan_s, scan="aggregate")
             out.samples = [{"newest": None if newest is None else str(newest), "checked_at": moment.isoformat()}]
         if samples > 0 and not out.passed and out.failed and rule.metric == "duplicateValues":
-            out.samples = _samples(lf, rule, schema, samples, masker)
+            if f"runs{i}" in repeated:  # most repeated first, ties in key order (the runs' order)
+                name = str(rule.column)
+                top = repeated[f"runs{i}"].drop_nulls().sort("len", descending=True, maintain_order=True).head(samples)
+                found = [{name: value, "occurrences": int(n)} for n, value in top.iter_rows()]
+                out.samples = mask_rows(found, masker)
+            else:
+                out.samples = _samples(lf, rule, schema, samples, masker)
         outcomes[rule.id] = out
     if samples > 0:
         _row_samples(lf, executable, outcomes, row, schema, masker)
@@ -281,7 +304,8 @@ def _row_samples(
     positions = sorted({p for ps in wanted.values() for p in ps})
     columns = list(dict.fromkeys(c for i in wanted for c in _sample_columns(rules[i], schema)))
     found = (
-        lf.with_row_index("__odg_row")
+        lf.head(positions[-1] + 1)  # the first failing rows: usually a short prefix of the data
+        .with_row_index("__odg_row")
         .filter(pl.col("__odg_row").is_in(positions))
         .select(["__odg_row", *columns])
         .collect()
