@@ -60,6 +60,7 @@ __all__ = [
     "ScanReport",
     "Span",
     "analyze_column",
+    "cell_entities",
     "detect_text",
     "is_personal_column",
     "pii_masker",
@@ -154,7 +155,9 @@ _WORDS = re.compile(r"\S+")
 
 
 def _is_free_text(value: str) -> bool:
-    return len(_WORDS.findall(value[:200])) >= 3 and any(c.isalpha() for c in value[:200])
+    """Three words or more, two of them made of letters only (an IBAN in groups is not text)."""
+    words = _WORDS.findall(value[:300])
+    return len(words) >= 3 and sum(1 for w in words if len(w) >= 2 and w.strip(".,;:!?()\"'").isalpha()) >= 2
 
 
 # -- column analysis ------------------------------------------------------------------------------
@@ -435,6 +438,36 @@ def _tally_ints(digits: list[str], hints: dict[str, float], tallies: dict[str, _
                 t.matched += 1
                 if len(t.examples) < 3:
                     t.examples.append(_mask_example(d))
+
+
+def cell_entities(value: Any, column_entities: set[str] | frozenset[str], hints: dict[str, float]) -> set[str]:
+    """The entities one cell holds, among those reported for its column: the whole value
+    validated as the scan validates it, or spans inside a free text. The cell-level view of
+    a scan (used by the labeled evaluation, data/privacy/labeled.py)."""
+    if value is None or not column_entities:
+        return set()
+    if isinstance(value, (date, datetime)):
+        ok = "DATE_OF_BIRTH" in column_entities and rec.plausible_birth_date(value)
+        return {"DATE_OF_BIRTH"} if ok else set()
+    if isinstance(value, (bool, bytes, bytearray)):
+        return set()
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and (math.isnan(value) or not value.is_integer()):
+            return set()
+        tallies = {e: _Tally() for e in ENTITY_TYPES}
+        _tally_ints([str(abs(int(value)))], hints, tallies)
+        return {e for e, t in tallies.items() if t.matched and e in column_entities}
+    v = str(value).strip()
+    found = set()
+    for e in column_entities:
+        if e == "DATE_OF_BIRTH":
+            if rec.plausible_birth_date(v):
+                found.add(e)
+        elif rec.value_matches(e, v, loose=hints.get(e, 0.0) >= 1.0):
+            found.add(e)
+    if not found and _is_free_text(v):
+        found = {s.entity for s in rec.find_spans(v[:DEFAULT_MAX_TEXT_CHARS])} & set(column_entities)
+    return found
 
 
 # -- sources --------------------------------------------------------------------------------------

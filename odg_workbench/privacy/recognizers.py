@@ -286,6 +286,7 @@ _BR_DDD = frozenset(
 )  # fmt: skip
 _PHONE_CHARS = re.compile(r"^\+?[\d\s().\-]{7,24}$")
 _PHONE_STRIP = re.compile(r"[\s().\-]")
+_IPV4_SHAPE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 
 
 def _br_national(d: str, *, loose: bool) -> bool:
@@ -309,7 +310,7 @@ def is_phone(value: str, *, loose: bool = False) -> bool:
     when they cannot be much else (an 11-digit Brazilian mobile, +55/1 prefixed), or with
     ``loose`` (the column is named for phones)."""
     v = value.strip()
-    if not _PHONE_CHARS.match(v):
+    if not _PHONE_CHARS.match(v) or _IPV4_SHAPE.match(v):
         return False
     d = _PHONE_STRIP.sub("", v)
     if d.startswith("+"):
@@ -440,10 +441,10 @@ _NAME_TOKEN = re.compile(r"^[^\W\d_]+(?:['’\-][^\W\d_]+)*\.?$")
 
 
 def is_person_name(value: str, *, loose: bool = False) -> bool:
-    """A person's name: 1 to 6 words of letters, capitalised (or all upper case), where the
-    first word is a known first name and, for several words, another is a known surname or
-    first name (``Maria Silva``, ``SILVA, Maria``, ``José da Silva``). ``loose``: any
-    capitalised words (the column is named for names)."""
+    """A person's name: 1 to 5 words of letters, capitalised (or all upper case), where the
+    first word is a known first name (``Maria Silva``, ``SILVA, Maria``, ``José da Silva``),
+    or the last one a known surname (``Kauã Silva``). ``loose``: any capitalised words (the
+    column is named for names)."""
     v = value.strip()
     if not v or len(v) > 80 or any(ch.isdigit() for ch in v):
         return False
@@ -462,11 +463,9 @@ def is_person_name(value: str, *, loose: bool = False) -> bool:
         return True
     first, rest = core[0], core[1:]
     if first not in first_names():
-        return False
-    if not rest:
-        return True
-    known = surnames() | first_names()
-    return any(w in known for w in rest)
+        # an unlisted first name with a listed surname last: "Kauã Silva"
+        return 1 <= len(rest) <= 3 and rest[-1] in surnames()
+    return len(rest) <= 4
 
 
 # -- addresses --------------------------------------------------------------------------------
@@ -636,6 +635,8 @@ def find_spans(text: str) -> list[Span]:
             piece = m.group(0)
             if entity == "IP_ADDRESS" and ":" in piece and piece.count(":") < 2:
                 continue
+            if entity == "PHONE" and piece.isdigit():
+                continue  # a bare digit run in text is an order number as often as a phone
             if _VALIDATORS[entity](piece):
                 spans.append(Span(entity, m.start(), m.end(), conf))
     for entity, pattern in _CONTEXT_RULES:
