@@ -24,7 +24,8 @@ LABELED = REPO / "data" / "privacy"
 
 def _labeled() -> ModuleType:
     spec = importlib.util.spec_from_file_location("odg_privacy_labeled", LABELED / "labeled.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
