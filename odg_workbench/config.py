@@ -172,6 +172,35 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a broker publish may take, acknowledgement included, before it fails with an error naming the URL.",
     ),
     Setting(
+        "privacy.masking_key_env",
+        "ODG_MASKING_KEY",
+        "Environment variable holding the masking key (hash and tokenize); the key itself is never stored "
+        "in odg.toml, logged or put in an error.",
+    ),
+    Setting(
+        "privacy.masking_key_file",
+        "",
+        "File holding the masking key when the environment variable is unset (a mounted secret, "
+        "e.g. /run/secrets/odg_masking_key); empty means none.",
+    ),
+    Setting(
+        "privacy.masking_methods",
+        "",
+        "Masking method per entity type over the defaults, e.g. 'EMAIL=partial:4,BR_CPF=tokenize'; "
+        "methods: hash, redact, partial:N, tokenize, generalize[:WIDTH].",
+    ),
+    Setting(
+        "privacy.mask_level",
+        "Confidential",
+        "Lowest classification level whose personal-data columns are masked on promotion and for readers "
+        "without data.read_unmasked.",
+    ),
+    Setting(
+        "privacy.mask_jurisdictions",
+        "BR,EU,US,GLOBAL",
+        "Jurisdictions whose tables are masked (a table with none counts as GLOBAL).",
+    ),
+    Setting(
         "privacy.scan_sample_rows",
         2000,
         "Rows sampled (uniformly, without reading the whole table into memory) per PII scan; "

@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from odg_workbench.governance.raci import Raci
     from odg_workbench.lakehouse import IngestResult, Lakehouse, LakeTable, TableInfo
     from odg_workbench.lakehouse.timetravel import AsOf
+    from odg_workbench.privacy.classification import Classifications
+    from odg_workbench.privacy.masking import MaskingService
     from odg_workbench.quality import Quality
     from odg_workbench.state import StateStore
 
@@ -217,6 +219,20 @@ class Workbench:
         from odg_workbench.governance.decisions import Decisions
 
         return Decisions(self, policy=self.policies, raci=self.raci)
+
+    @cached_property
+    def classifications(self) -> Classifications:
+        """Classification levels and jurisdictions of tables, suggested from detected PII, set by owners."""
+        from odg_workbench.privacy.classification import Classifications
+
+        return Classifications(self)
+
+    @cached_property
+    def masking(self) -> MaskingService:
+        """Masking of personal data by classification and policy (reads and promotions)."""
+        from odg_workbench.privacy.masking import MaskingService
+
+        return MaskingService(self)
 
     @cached_property
     def eventlog(self) -> EventLog:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from odg_workbench.errors import OdgError
 from odg_workbench.lakehouse.names import LAYERS, Layer, TableName
+from odg_workbench.privacy.masking import MASKED_COLUMNS_PROPERTY, mask_on_promotion, promotion_marker
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -217,7 +219,8 @@ class Promotions:
         snap = table.snapshot(as_of)
         snapshot_id = snap.snapshot_id
         transform_text = _transform_text(transform)
-        marker = f"{source}@{snapshot_id}#{_fingerprint(transform_text)}"
+        masking = promotion_marker(wb, str(source), str(target_name))  # a new masking plan promotes again
+        marker = f"{source}@{snapshot_id}#{_fingerprint(transform_text + masking)}"
 
         existing = self._already(target_name, marker)
         if existing is not None:
@@ -305,7 +308,8 @@ class Promotions:
         target_name = TableName.parse(payload["target"])
         snapshot_id = int(payload["source_snapshot_id"])
         transform_text = payload.get("transform") or ""
-        marker = f"{source}@{snapshot_id}#{_fingerprint(transform_text)}"
+        masking = promotion_marker(self._wb, str(source), str(target_name))
+        marker = f"{source}@{snapshot_id}#{_fingerprint(transform_text + masking)}"
         existing = self._already(target_name, marker)
         if existing is not None:
             return PromotionResult(
@@ -411,6 +415,8 @@ class Promotions:
 
         wb = self._wb
         data = self._data(source, snapshot_id, transform)
+        # personal data masked by the classification (privacy.masking); a missing key raises here
+        data, masked = mask_on_promotion(wb, str(source), str(target), data)
         wb.lakehouse.ensure_layers()
         props = {
             "odg.operation": "promotion",
@@ -418,6 +424,8 @@ class Promotions:
             "odg.source": str(source),
             "odg.source-snapshot-id": str(snapshot_id),
         }
+        if masked:
+            props[MASKED_COLUMNS_PROPERTY] = json.dumps(masked, sort_keys=True)
         if decision_id:
             props["odg.decision-id"] = decision_id
         target_snapshot, _, _ = wb.lakehouse.write(
@@ -446,6 +454,7 @@ class Promotions:
             target_snapshot_id=target_snapshot,
             rows=data.num_rows,
             decision_id=decision_id,
+            **({"masked_columns": masked} if masked else {}),
         )
         wb.publish(
             "lineage.edge",

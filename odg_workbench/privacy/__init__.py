@@ -1,5 +1,13 @@
 """Privacy toolkit: Brazilian document validation (more capabilities arrive with the privacy issue)."""
 
+from odg_workbench.privacy.classification import (  # light: SQLAlchemy is imported on use
+    ClassificationError,
+    Classifications,
+    Jurisdiction,
+    Level,
+    TableClassification,
+    frameworks_for,
+)
 from odg_workbench.privacy.detect import (  # light: pyarrow/duckdb are imported when a scan runs
     ENTITY_TYPES,
     Finding,
@@ -18,20 +26,46 @@ from odg_workbench.privacy.documents import (
     is_valid_cnpj,
     is_valid_cpf,
 )
+from odg_workbench.privacy.masking import (  # light: pyarrow/cryptography are imported on use
+    MaskingError,
+    MaskingKeyError,
+    MaskingService,
+    detokenize,
+    generalize,
+    hash_value,
+    partial,
+    redact,
+    tokenize,
+)
 
 __all__ = [
     "ENTITY_TYPES",
+    "ClassificationError",
+    "Classifications",
     "Finding",
+    "Jurisdiction",
+    "Level",
+    "MaskingError",
+    "MaskingKeyError",
+    "MaskingService",
     "ScanError",
     "ScanReport",
     "Span",
-    "detect_text",
-    "pii_masker",
-    "scan",
+    "TableClassification",
     "cnpj_check_digits",
     "cpf_check_digits",
+    "detect_text",
+    "detokenize",
     "format_cnpj",
     "format_cpf",
+    "frameworks_for",
+    "generalize",
+    "hash_value",
     "is_valid_cnpj",
     "is_valid_cpf",
+    "partial",
+    "pii_masker",
+    "redact",
+    "scan",
+    "tokenize",
 ]
