@@ -217,6 +217,18 @@ SETTINGS: tuple[Setting, ...] = (
         0.5,
         "Lowest confidence (0-1) of a PII finding that a scan reports.",
     ),
+    Setting("lineage.default_depth", 5, "Hops an upstream/downstream lineage query walks when no depth is given."),
+    Setting(
+        "lineage.max_depth",
+        50,
+        "Largest depth a lineage query accepts (upstream, downstream, impact); deeper asks are refused.",
+    ),
+    Setting(
+        "lineage.query_engine",
+        "memory",
+        "How lineage walks run: memory (adjacency cached in memory, refreshed from a version counter) "
+        "or sql (recursive CTEs in the state database, nothing held in memory).",
+    ),
 )
 
 _BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from odg_workbench.governance.raci import Raci
     from odg_workbench.lakehouse import IngestResult, Lakehouse, LakeTable, TableInfo
     from odg_workbench.lakehouse.timetravel import AsOf
+    from odg_workbench.lineage.graph import LineageGraph
     from odg_workbench.privacy.classification import Classifications
     from odg_workbench.privacy.masking import MaskingService
     from odg_workbench.quality import Quality
@@ -233,6 +234,13 @@ class Workbench:
         from odg_workbench.privacy.masking import MaskingService
 
         return MaskingService(self)
+
+    @cached_property
+    def lineage(self) -> LineageGraph:
+        """The lineage graph: datasets, pipelines, models and features, runs, impact analysis."""
+        from odg_workbench.lineage.graph import LineageGraph
+
+        return LineageGraph(self)
 
     @cached_property
     def eventlog(self) -> EventLog:
