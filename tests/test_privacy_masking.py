@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
 from collections.abc import Iterator
@@ -66,6 +68,7 @@ def test_hash_is_keyed_deterministic_and_keeps_nulls(key: MaskingKey) -> None:
     out = hash_value(values, key).to_pylist()
     assert out[1] is None and all(HEX64.match(v) for v in (out[0], out[2], out[3]))
     assert out[0] == out[3] != out[2]  # equal values keep joining
+    assert out[0] == hmac.new(key.hash_key, b"448.450.115-57", hashlib.sha256).hexdigest()  # RFC 2104
     assert hash_value(values, MaskingKey(OTHER_KEY)).to_pylist()[0] != out[0]
     assert "448" not in "".join(v for v in out if v)
     # numbers hash by their text: the int 42 and the text "42" meet
