@@ -74,6 +74,7 @@ ACTIONS: tuple[str, ...] = (
     "promote",
     "raci.change",
     "data.read_unmasked",
+    "classification.set",
     "policy.change",
 )
 
