@@ -201,6 +201,27 @@ SETTINGS: tuple[Setting, ...] = (
         "Jurisdictions whose tables are masked (a table with none counts as GLOBAL).",
     ),
     Setting(
+        "privacy.dp_default_epsilon",
+        1.0,
+        "Differential-privacy budget (total epsilon) of each consumer on each table until an owner sets one "
+        "(odg privacy budget --set); queries compose sequentially: their epsilons add up.",
+    ),
+    Setting(
+        "privacy.dp_default_delta",
+        1e-6,
+        "Default delta budget of each consumer on each table (spent by gaussian queries; deltas add up).",
+    ),
+    Setting(
+        "privacy.dp_gaussian_delta",
+        1e-7,
+        "Delta of one gaussian differential-privacy query when none is given.",
+    ),
+    Setting(
+        "privacy.dp_confidence",
+        0.95,
+        "Confidence level (0-1) of the accuracy reported with each differentially private answer.",
+    ),
+    Setting(
         "privacy.scan_sample_rows",
         2000,
         "Rows sampled (uniformly, without reading the whole table into memory) per PII scan; "

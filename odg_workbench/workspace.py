@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from odg_workbench.lakehouse.timetravel import AsOf
     from odg_workbench.lineage.graph import LineageGraph
     from odg_workbench.privacy.classification import Classifications
+    from odg_workbench.privacy.dp import PrivateQueries
     from odg_workbench.privacy.masking import MaskingService
     from odg_workbench.quality import Quality
     from odg_workbench.state import StateStore
@@ -234,6 +235,13 @@ class Workbench:
         from odg_workbench.privacy.masking import MaskingService
 
         return MaskingService(self)
+
+    @cached_property
+    def dp(self) -> PrivateQueries:
+        """Differentially private counts, sums, means and histograms, with a privacy-budget ledger."""
+        from odg_workbench.privacy.dp import PrivateQueries
+
+        return PrivateQueries(self)
 
     @cached_property
     def lineage(self) -> LineageGraph:

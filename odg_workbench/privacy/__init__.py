@@ -26,6 +26,12 @@ from odg_workbench.privacy.documents import (
     is_valid_cnpj,
     is_valid_cpf,
 )
+from odg_workbench.privacy.dp import (  # light: OpenDP is imported when a query runs
+    DPInputError,
+    DPResult,
+    PrivacyBudgetExceededError,
+    PrivateQueries,
+)
 from odg_workbench.privacy.masking import (  # light: pyarrow/cryptography are imported on use
     MaskingError,
     MaskingKeyError,
@@ -42,12 +48,16 @@ __all__ = [
     "ENTITY_TYPES",
     "ClassificationError",
     "Classifications",
+    "DPInputError",
+    "DPResult",
     "Finding",
     "Jurisdiction",
     "Level",
     "MaskingError",
     "MaskingKeyError",
     "MaskingService",
+    "PrivacyBudgetExceededError",
+    "PrivateQueries",
     "ScanError",
     "ScanReport",
     "Span",
