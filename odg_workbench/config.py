@@ -250,6 +250,42 @@ SETTINGS: tuple[Setting, ...] = (
         "How lineage walks run: memory (adjacency cached in memory, refreshed from a version counter) "
         "or sql (recursive CTEs in the state database, nothing held in memory).",
     ),
+    Setting(
+        "openlineage.transport",
+        "file",
+        "Where the OpenLineage RunEvents of the workbench's runs go: file (JSON lines, openlineage.file), "
+        "http (Marquez or any OpenLineage endpoint at openlineage.url), console (the log) or none.",
+    ),
+    Setting(
+        "openlineage.file",
+        "{workspace}/.odg/openlineage/events.jsonl",
+        "The JSON-lines file the file transport appends one event a line to.",
+    ),
+    Setting(
+        "openlineage.url",
+        "",
+        "Base URL of the OpenLineage HTTP endpoint, e.g. http://localhost:5000 for Marquez (transport http).",
+    ),
+    Setting("openlineage.endpoint", "api/v1/lineage", "Path of the lineage endpoint under openlineage.url."),
+    Setting(
+        "openlineage.api_key_env",
+        "OPENLINEAGE_API_KEY",
+        "Environment variable holding the endpoint's API key (sent as a Bearer token when set); the key "
+        "itself is never stored in odg.toml.",
+    ),
+    Setting("openlineage.timeout_s", 5.0, "Seconds one HTTP delivery may take before it counts as failed."),
+    Setting(
+        "openlineage.namespace",
+        "",
+        "Namespace of the workbench's jobs and datasets in OpenLineage events; empty means "
+        "odg://<workspace name>.",
+    ),
+    Setting(
+        "openlineage.schema_dir",
+        "",
+        "Folder of the official OpenLineage JSON schema files (OpenLineage.json, facets/*.json) to validate "
+        "events with; empty means the schema rebuilt from the installed openlineage-python.",
+    ),
 )
 
 _BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}

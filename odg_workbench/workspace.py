@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from odg_workbench.lakehouse import IngestResult, Lakehouse, LakeTable, TableInfo
     from odg_workbench.lakehouse.timetravel import AsOf
     from odg_workbench.lineage.graph import LineageGraph
+    from odg_workbench.lineage.openlineage import OpenLineageEmitter
     from odg_workbench.privacy.classification import Classifications
     from odg_workbench.privacy.dp import PrivateQueries
     from odg_workbench.privacy.masking import MaskingService
@@ -249,6 +250,13 @@ class Workbench:
         from odg_workbench.lineage.graph import LineageGraph
 
         return LineageGraph(self)
+
+    @cached_property
+    def openlineage(self) -> OpenLineageEmitter:
+        """OpenLineage RunEvents of the lineage graph's runs (``enable_openlineage`` attaches it)."""
+        from odg_workbench.lineage.openlineage import OpenLineageEmitter
+
+        return OpenLineageEmitter(self)
 
     @cached_property
     def eventlog(self) -> EventLog:

@@ -14,6 +14,7 @@ from odg_workbench.cli import contract as _contract
 from odg_workbench.cli import events as _events
 from odg_workbench.cli import governance as _governance
 from odg_workbench.cli import lakehouse as _lakehouse
+from odg_workbench.cli import openlineage as _openlineage
 from odg_workbench.cli import privacy as _privacy
 from odg_workbench.cli import promote as _promote
 from odg_workbench.cli import quality as _quality
@@ -51,6 +52,7 @@ _events.register(app)
 _governance.register(app)
 _audit.register(app)
 _privacy.register(app)
+_openlineage.register(app)
 
 
 def main() -> None:
