@@ -274,9 +274,7 @@ def analyze_column(
                     t.examples.append(_mask_example(d.isoformat()))
     # Dates are birth dates by name, or by looking like people's ages (and not named otherwise).
     dob = tallies["DATE_OF_BIRTH"]
-    dob_shape = ""
     if dob.matched and "DATE_OF_BIRTH" not in hints and (vetoed_dob or not _birth_like(dob_dates, today)):
-        dob_shape = "dates, but named for something else" if vetoed_dob else "dates, but not ages of people"
         dob.matched = 0
         dob.examples.clear()
     findings: list[Finding] = []
@@ -307,8 +305,6 @@ def analyze_column(
             evidence["in_text_share"] = round(t.in_text / sampled, 4)
         evidence["mode"] = "name" if v == 0.0 else ("text" if text_conf > value_conf else "value")
         findings.append(Finding(entity, round(min(conf, 0.999), 4), evidence))
-    if dob_shape and not findings:
-        skipped = skipped or None
     findings.sort(key=lambda f: -f.confidence)
     return findings, skipped
 
