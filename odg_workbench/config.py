@@ -286,6 +286,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Folder of the official OpenLineage JSON schema files (OpenLineage.json, facets/*.json) to validate "
         "events with; empty means the schema rebuilt from the installed openlineage-python.",
     ),
+    Setting(
+        "compliance.sox_retention_days",
+        2555,
+        "Days financial records must stay recoverable for SOX section 802 (7 years); the SOX check asks "
+        "lakehouse.retention_max_age_days to reach it, or period-end snapshots to be tagged.",
+    ),
 )
 
 _BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}

@@ -10,6 +10,7 @@ import typer
 
 from odg_workbench import __version__
 from odg_workbench.cli import audit as _audit
+from odg_workbench.cli import compliance as _compliance
 from odg_workbench.cli import contract as _contract
 from odg_workbench.cli import events as _events
 from odg_workbench.cli import governance as _governance
@@ -52,6 +53,7 @@ _events.register(app)
 _governance.register(app)
 _audit.register(app)
 _privacy.register(app)
+_compliance.register(app)
 _openlineage.register(app)
 
 
