@@ -75,6 +75,7 @@ ACTIONS: tuple[str, ...] = (
     "raci.change",
     "data.read_unmasked",
     "classification.set",
+    "privacy.budget.set",
     "policy.change",
 )
 
