@@ -37,7 +37,6 @@ from odg_workbench.privacy.masking import MASKED_COLUMNS_PROPERTY, mask_on_promo
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    import sqlalchemy as sa
 
     from odg_workbench.lakehouse.timetravel import AsOf
     from odg_workbench.quality.report import QualityReport
@@ -126,29 +125,6 @@ class PromotionResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _lineage_table() -> sa.Table:
-    import sqlalchemy as sa
-
-    from odg_workbench.state import metadata
-
-    md = metadata.get()
-    if "lineage_edges" in md.tables:
-        return md.tables["lineage_edges"]
-    return sa.Table(
-        "lineage_edges",
-        md,
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("source", sa.String(1000), nullable=False, index=True),
-        sa.Column("source_snapshot_id", sa.BigInteger),
-        sa.Column("target", sa.String(1000), nullable=False, index=True),
-        sa.Column("target_snapshot_id", sa.BigInteger),
-        sa.Column("operation", sa.String(64), nullable=False),
-        sa.Column("transform", sa.Text),
-        sa.Column("actor", sa.String(255), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    )
 
 
 def _transform_text(transform: Transform) -> str:
@@ -331,16 +307,9 @@ class Promotions:
 
     def history(self, dataset: str | None = None) -> list[dict[str, Any]]:
         """Recorded lineage edges of promotions (source snapshot -> target snapshot), newest first."""
-        import sqlalchemy as sa
+        from odg_workbench.lineage.capture import promotion_history
 
-        tbl = _lineage_table()
-        self._wb.state.ensure(tbl)
-        query = sa.select(tbl).order_by(tbl.c.id.desc())
-        if dataset is not None:
-            name = str(TableName.parse(dataset))
-            query = query.where(sa.or_(tbl.c.source == name, tbl.c.target == name))
-        with self._wb.state.begin() as conn:
-            return [dict(r._mapping) for r in conn.execute(query)]
+        return promotion_history(self._wb, str(TableName.parse(dataset)) if dataset is not None else None)
 
     # -- internals -----------------------------------------------------------------------
 
@@ -413,6 +382,7 @@ class Promotions:
     ) -> tuple[int | None, int]:
         from datetime import UTC, datetime
 
+        started = datetime.now(UTC)
         wb = self._wb
         data = self._data(source, snapshot_id, transform)
         # personal data masked by the classification (privacy.masking); a missing key raises here
@@ -431,21 +401,22 @@ class Promotions:
         target_snapshot, _, _ = wb.lakehouse.write(
             str(target), data, mode="overwrite", snapshot_properties=props, source=f"{source}@{snapshot_id}"
         )
-        tbl = _lineage_table()
-        wb.state.ensure(tbl)
-        with wb.state.begin() as conn:
-            conn.execute(
-                tbl.insert().values(
-                    source=str(source),
-                    source_snapshot_id=snapshot_id,
-                    target=str(target),
-                    target_snapshot_id=target_snapshot,
-                    operation="promotion",
-                    transform=transform_text or None,
-                    actor=wb.user,
-                    created_at=datetime.now(UTC),
-                )
-            )
+        from odg_workbench.lineage.capture import record_promotion
+
+        record_promotion(
+            wb,
+            source=str(source),
+            source_snapshot_id=snapshot_id,
+            target=str(target),
+            target_snapshot_id=target_snapshot,
+            transform=transform,
+            transform_text=transform_text,
+            columns=data.column_names,
+            started_at=started,
+            rows=data.num_rows,
+            decision_id=decision_id,
+            masked_columns=masked or None,
+        )
         wb.publish(
             "promotion.completed",
             str(target),

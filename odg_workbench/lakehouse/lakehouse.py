@@ -362,6 +362,9 @@ class Lakehouse:
             duration_s=duration,
         )
         self._record_batch(result, now)
+        from odg_workbench.lineage.capture import record_ingest  # lineage through the workspace's graph
+
+        record_ingest(self._wb, result, data.column_names)
         self._published("lakehouse.ingest", name, **result.to_dict())
         return result
 

@@ -35,6 +35,7 @@ from odg_workbench.lineage.graph import (
 
 if TYPE_CHECKING:
     from odg_workbench.lineage.impact import ImpactReport, ModelLineage
+    from odg_workbench.lineage.versioned import VersionedPipeline, VersionedQuery
 
 __all__ = [
     "EDGE_KINDS",
@@ -50,6 +51,8 @@ __all__ = [
     "ModelLineage",
     "RunDataset",
     "RunRecord",
+    "VersionedPipeline",
+    "VersionedQuery",
     "dataset_id",
     "feature_id",
     "model_id",
@@ -59,6 +62,8 @@ __all__ = [
 _LAZY = {
     "ImpactReport": "odg_workbench.lineage.impact",
     "ModelLineage": "odg_workbench.lineage.impact",
+    "VersionedPipeline": "odg_workbench.lineage.versioned",
+    "VersionedQuery": "odg_workbench.lineage.versioned",
 }
 
 

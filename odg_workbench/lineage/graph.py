@@ -824,7 +824,7 @@ class LineageGraph:
                         {"run_id": run_id, "src": src, "src_column": sc, "dst": out, "dst_column": col}
                         for out, cols in columns.items()
                         for col, sources in cols.items()
-                        for src, sc in sources
+                        for src, sc in (sources or [("", "")])  # ("", ""): derives from no input column
                     ],
                 )
             self._bump(conn)
@@ -859,6 +859,36 @@ class LineageGraph:
         for event in events:
             self._notify(event, record)
         return record
+
+    def check_run(
+        self,
+        pipeline: str,
+        *,
+        inputs: Iterable[tuple[str, int | str | None] | str] = (),
+        outputs: Iterable[tuple[str, int | str | None] | str] = (),
+    ) -> None:
+        """Raise :class:`LineageCycleError` if a complete run with these inputs and outputs would close a cycle.
+
+        Nothing is written: capture code calls it before it writes data, so a refused run
+        leaves no table changed.
+        """
+        pid = _normalize(pipeline, "Pipeline")
+        ins = [self._run_dataset(x).dataset for x in inputs]
+        outs = [self._run_dataset(x).dataset for x in outputs]
+        self._t()
+        with self._wb.state.begin() as conn:
+            adj = self._sync(conn)
+        fresh = -1
+        vids: dict[str, int] = {}
+        for vertex in [pid, *ins, *outs]:
+            if vertex not in vids:
+                known = adj.vid.get(vertex)
+                if known is None:
+                    known, fresh = fresh, fresh - 1
+                vids[vertex] = known
+        arcs = [(vids[i], vids[pid]) for i in ins] + [(vids[pid], vids[o]) for o in outs]
+        arcs += [(vids[i], vids[o]) for o in outs for i in ins]
+        self._check_acyclic(adj, arcs, {v: k for k, v in vids.items()})
 
     def _notify(self, event: str, record: RunRecord) -> None:
         for listener in list(self.listeners):
@@ -1163,9 +1193,9 @@ class LineageGraph:
             for row in conn.execute(sa.select(io).where(io.c.run_id.in_(chunk)).order_by(io.c.id)):
                 ios.setdefault(row.run_id, []).append(row)
             for row in conn.execute(sa.select(c).where(c.c.run_id.in_(chunk)).order_by(c.c.id)):
-                cols.setdefault(row.run_id, {}).setdefault(row.dst, {}).setdefault(row.dst_column, []).append(
-                    [row.src, row.src_column]
-                )
+                sources = cols.setdefault(row.run_id, {}).setdefault(row.dst, {}).setdefault(row.dst_column, [])
+                if row.src:
+                    sources.append([row.src, row.src_column])
         out = []
         for r in rows:
             mine = ios.get(r["run_id"], [])
