@@ -16,6 +16,7 @@ $(VENV)/.synced: pyproject.toml uv.lock
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	@test -x $(UV) || $(VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
 	$(UV) sync --frozen --quiet --compile-bytecode
+	$(VENV)/bin/python -m ipykernel install --sys-prefix --name odg-workbench --display-name "Python (odg-workbench)" >/dev/null
 	@touch $@
 
 run: venv

@@ -16,6 +16,7 @@ from odg_workbench.cli import events as _events
 from odg_workbench.cli import governance as _governance
 from odg_workbench.cli import lakehouse as _lakehouse
 from odg_workbench.cli import openlineage as _openlineage
+from odg_workbench.cli import pipelines as _pipelines
 from odg_workbench.cli import privacy as _privacy
 from odg_workbench.cli import promote as _promote
 from odg_workbench.cli import quality as _quality
@@ -55,6 +56,7 @@ _audit.register(app)
 _privacy.register(app)
 _compliance.register(app)
 _openlineage.register(app)
+_pipelines.register(app)
 
 
 def main() -> None:
