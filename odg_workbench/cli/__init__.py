@@ -15,6 +15,7 @@ from odg_workbench.cli import contract as _contract
 from odg_workbench.cli import events as _events
 from odg_workbench.cli import governance as _governance
 from odg_workbench.cli import lakehouse as _lakehouse
+from odg_workbench.cli import lineage as _lineage
 from odg_workbench.cli import openlineage as _openlineage
 from odg_workbench.cli import pipelines as _pipelines
 from odg_workbench.cli import privacy as _privacy
@@ -47,6 +48,7 @@ def _root(
 
 _workspace.register(app)
 _lakehouse.register(app)
+_lineage.register(app)
 _quality.register(app)
 _contract.register(app)
 _promote.register(app)

@@ -36,6 +36,7 @@ from odg_workbench.lineage.graph import (
 if TYPE_CHECKING:
     from odg_workbench.lineage.impact import ImpactReport, ModelLineage
     from odg_workbench.lineage.versioned import VersionedPipeline, VersionedQuery
+    from odg_workbench.lineage.visual import render
 
 __all__ = [
     "EDGE_KINDS",
@@ -57,6 +58,7 @@ __all__ = [
     "feature_id",
     "model_id",
     "pipeline_id",
+    "render",
 ]
 
 _LAZY = {
@@ -64,6 +66,7 @@ _LAZY = {
     "ModelLineage": "odg_workbench.lineage.impact",
     "VersionedPipeline": "odg_workbench.lineage.versioned",
     "VersionedQuery": "odg_workbench.lineage.versioned",
+    "render": "odg_workbench.lineage.visual",
 }
 
 

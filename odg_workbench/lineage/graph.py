@@ -1031,6 +1031,35 @@ class LineageGraph:
         )
         raise LineageNotFoundError(f"no lineage vertex {text}{hint}", id=text, suggestions=close)
 
+    def export(self, root: str | None = None, *, depth: int | None = None) -> dict[str, Any]:
+        """The whole graph, or the subgraph ``depth`` hops up and down from ``root``, as plain JSON.
+
+        ``{"root", "depth", "vertices": [...], "edges": [...]}``; a subgraph's vertices carry
+        ``depth`` (negative upstream, positive downstream).
+        """
+        if root is None:
+            return {
+                "root": None,
+                "depth": None,
+                "vertices": [v.to_dict() for v in self.vertices()],
+                "edges": [e.to_dict() for e in self.edges()],
+            }
+        up, down = self.upstream(root, depth), self.downstream(root, depth)
+        vertices: dict[str, dict[str, Any]] = {}
+        for result, sign in ((up, -1), (down, 1)):
+            for node in result.nodes:
+                if node.id not in vertices:
+                    vertices[node.id] = {**node.to_dict(), "depth": sign * node.depth}
+        edges: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for edge in [*up.edges, *down.edges]:
+            edges[(edge.src, edge.dst, edge.kind, edge.run_id, edge.created_at)] = edge.to_dict()
+        return {
+            "root": up.root,
+            "depth": up.depth,
+            "vertices": sorted(vertices.values(), key=lambda v: (v["depth"], v["id"])),
+            "edges": list(edges.values()),
+        }
+
     # -- queries built on the walks (impact.py) ---------------------------------------------
 
     def impact(
