@@ -285,6 +285,16 @@ def test_check_all_follows_the_jurisdictions_of_the_classification(lake: odg.Wor
     assert "classified for BR" in report.skipped["gdpr"]
     # the same frameworks as the classification says apply
     assert report.frameworks == lake.classifications.get("bronze.customers").frameworks  # type: ignore[union-attr]
+    # named explicitly, a framework is checked whatever the jurisdictions
+    both = compliance.check_all("bronze.customers", workbench=lake, frameworks=["lgpd", "gdpr"], applicable_only=False)
+    assert both.frameworks == ["lgpd", "gdpr"] and not both.skipped
+    data = json.loads(
+        run_odg(
+            "compliance", "check", "bronze.customers", "-f", "gdpr", "-f", "sox", "--json",
+            workspace=lake.root, check=False,
+        ).stdout
+    )  # fmt: skip
+    assert data["frameworks"] == ["gdpr", "sox"]
 
 
 def test_quality_purpose_and_staleness(lake: odg.Workbench) -> None:
@@ -452,6 +462,35 @@ def test_registered_models_are_checked_against_their_cards(lake: odg.Workbench) 
         assert on_table.finding("GOVERN 1.6").evidence == "1 model(s) inventoried: credit_risk v3 (test registry)"
     finally:
         remove()
+
+
+def test_models_of_the_model_registry_are_checked(lake: odg.Workbench, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workbench's own model registry (MLflow + model cards) is a built-in model source."""
+    models = pytest.importorskip("odg_workbench.lineage.models")
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    lake.models.register(
+        models.ModelCard(
+            name="loan_scoring",
+            intended_use="credit scoring of consumers applying for a loan",
+            training_datasets=["bronze.customers"],
+            metrics={"auc": 0.8},
+            limitations=["not validated for business customers"],
+            human_oversight="an analyst reviews every refusal",
+            owner="tester",
+        )
+    )
+    report = compliance.check("eu_ai_act", "bronze.customers", workbench=lake)
+    assert report.finding("AI Act Art. 6").evidence == "risk levels: loan_scoring v1: high"
+    assert _status(report, "AI Act Art. 14") is Status.PASS
+    assert _status(report, "AI Act Art. 11") is Status.PASS  # purpose, data, metrics, captured environment
+    risk = report.finding("AI Act Art. 9")
+    assert risk.status is Status.FAIL and "loan_scoring v1: no risk management" in risk.evidence
+    # Art. 10: the training table has never passed a quality check
+    assert "loan_scoring v1 <- bronze.customers: never checked" in report.finding("AI Act Art. 10").evidence
+    # a table the model was not trained on has no model
+    lake.ingest(SAMPLES / "orders.parquet", "bronze.orders")
+    other = compliance.check("eu_ai_act", "bronze.orders", workbench=lake)
+    assert other.finding("AI Act Art. 6").evidence == "no model registered in this workspace trained on bronze.orders"
 
 
 def test_a_failing_model_source_is_reported_not_hidden(lake: odg.Workbench) -> None:
@@ -668,6 +707,8 @@ def test_public_names_resolve_and_importing_is_light() -> None:
         assert getattr(compliance, name) is not None, name
     code = (
         "import odg_workbench.compliance as c, odg_workbench.compliance.ai_risk\n"
+        "from odg_workbench.compliance import check  # loads the registry and the built-in checkers\n"
+        "assert c.frameworks()[0] == 'lgpd', c.frameworks\n"
         "import sys; sys.argv = ['odg', 'compliance', '--help']\n"
         "from odg_workbench.cli import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"

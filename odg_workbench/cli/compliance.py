@@ -71,8 +71,10 @@ def check(
     with open_workspace(workspace, user) as wb, status(f"checking {target}"):
         if framework and len(framework) == 1:
             report = check_one(framework[0], target, workbench=wb)
+        elif framework:  # named explicitly: checked whatever the target's jurisdictions
+            report = check_all(target, workbench=wb, frameworks=framework, applicable_only=False)
         else:
-            report = check_all(target, workbench=wb, frameworks=framework or None)
+            report = check_all(target, workbench=wb)
     if html is not None:
         written = report.write_html(html)
         stderr().print(f"[dim]HTML report written to {written}[/dim]", highlight=False)

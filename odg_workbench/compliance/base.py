@@ -148,7 +148,7 @@ class ComplianceChecker(Protocol):
 class Checker:
     """A framework defined by its requirements; ``check`` evaluates each against the facts.
 
-    Subclass it and set the class attributes (see :mod:`odg_workbench.compliance.frameworks`),
+    Subclass it and set the class attributes (see :mod:`odg_workbench.compliance.checkers`),
     or instantiate it directly::
 
         Checker("acme", "ACME data policy", "2026", ["GLOBAL"], [Requirement(...)])

@@ -203,11 +203,13 @@ class ModelFacts:
     source: str = ""
 
     def field(self, *names: str) -> Any:
-        """The first non-empty card field among ``names``."""
+        """The first non-empty card field among ``names`` (a card's ``tags`` count as fields)."""
+        raw = self.card.get("tags")
+        tags: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
         for name in names:
-            value = self.card.get(name)
-            if value not in (None, "", [], {}):
-                return value
+            for value in (self.card.get(name), tags.get(name)):
+                if value not in (None, "", [], {}):
+                    return value
         return None
 
 
@@ -305,6 +307,10 @@ class Facts:
 
 ModelSource = Callable[["Workbench"], Iterable[ModelFacts]]
 _MODEL_SOURCES: list[ModelSource] = []
+
+#: Model sources of the workbench itself, ``module:function``, used when the module is installed:
+#: the model registry (MLflow and the ``model_cards`` table).
+BUILTIN_MODEL_SOURCES: tuple[str, ...] = ("odg_workbench.lineage.models:model_facts",)
 _LOCK = threading.Lock()
 
 
@@ -326,6 +332,16 @@ def _model_sources() -> tuple[list[ModelSource], dict[str, str]]:
 
     sources = list(_MODEL_SOURCES)
     problems: dict[str, str] = {}
+    for spec in BUILTIN_MODEL_SOURCES:
+        module, attr = spec.split(":")
+        try:
+            sources.append(getattr(importlib.import_module(module), attr))
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not module.startswith(exc.name):
+                problems[f"models:{spec}"] = f"model source {spec} failed to load: {exc}"
+            # else: the model registry is not part of this installation; no models
+        except Exception as exc:
+            problems[f"models:{spec}"] = f"model source {spec} failed to load: {type(exc).__name__}: {exc}"
     for ep in entry_points(group=MODEL_ENTRY_POINT_GROUP):
         try:
             sources.append(ep.load())

@@ -1,7 +1,7 @@
 """The registry of compliance frameworks: built-ins, entry-point plugins, and checkers registered at run time.
 
 A framework is found, by name, in this order: checkers given to :func:`register`, the
-built-ins (:data:`~odg_workbench.compliance.frameworks.BUILTINS`), then the entry point
+built-ins (:data:`~odg_workbench.compliance.checkers.BUILTINS`), then the entry point
 group ``odg_workbench.compliance`` of every installed distribution::
 
     [project.entry-points."odg_workbench.compliance"]
@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from odg_workbench.compliance.base import ComplianceChecker, ComplianceError, Finding, UnknownFrameworkError
-from odg_workbench.compliance.frameworks import BUILTINS
+from odg_workbench.compliance.checkers import BUILTINS
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -257,19 +257,21 @@ def check_all(
     *,
     workbench: Workbench,
     frameworks: Sequence[str] | None = None,
+    applicable_only: bool = True,
     facts: Facts | None = None,
     now: datetime | None = None,
 ) -> ComplianceReport:
     """Check ``target`` against every framework that applies to its jurisdictions (all when unclassified).
 
     ``frameworks`` limits the candidates (names are checked first: an unknown one is an
-    error). The facts are gathered once for all frameworks.
+    error); ``applicable_only=False`` checks them whatever the jurisdictions. The facts are
+    gathered once for all frameworks.
     """
     from odg_workbench.compliance.report import ComplianceReport
 
     names = [get_checker(n).name for n in frameworks] if frameworks is not None else None
     facts = facts or _facts(workbench, target, now)
-    chosen, skipped = applicable(facts.jurisdictions, names)
+    chosen, skipped = applicable(facts.jurisdictions if applicable_only else None, names)
     findings = []
     titles = {}
     for name in chosen:

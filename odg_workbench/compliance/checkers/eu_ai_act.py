@@ -45,9 +45,7 @@ EU_AI_ACT = Checker(
             "AI Act Art. 9",
             "Risk management system",
             "High-risk models document their risk management (identified risks and mitigations).",
-            c.model_card_fields(
-                [("risk management", ("risk_management", "risks", "risk_assessment"))], high_risk_only=True
-            ),
+            c.model_card_fields([("risk management", ("risk_management", "risks"))], high_risk_only=True),
             f"{_REG}, Art. 9",
         ),
         Requirement(
@@ -65,7 +63,7 @@ EU_AI_ACT = Checker(
             c.model_card_fields(
                 [
                     ("intended purpose", ("intended_purpose", "intended_use", "purpose")),
-                    ("training data", ("training_dataset_id", "training_data", "training_dataset")),
+                    ("training data", ("training_datasets", "training_dataset_id", "training_data")),
                     ("metrics", ("metrics", "performance")),
                     ("training environment", ("training_environment", "environment")),
                 ],

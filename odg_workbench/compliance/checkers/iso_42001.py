@@ -56,7 +56,7 @@ ISO_42001 = Checker(
             c.model_card_fields(
                 [
                     ("intended purpose", ("intended_purpose", "intended_use", "purpose")),
-                    ("training data", ("training_dataset_id", "training_data", "training_dataset")),
+                    ("training data", ("training_datasets", "training_dataset_id", "training_data")),
                     ("metrics", ("metrics", "performance")),
                 ],
                 high_risk_only=False,
