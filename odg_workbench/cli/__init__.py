@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from odg_workbench import __version__
+from odg_workbench.cli import apps as _apps
 from odg_workbench.cli import audit as _audit
 from odg_workbench.cli import compliance as _compliance
 from odg_workbench.cli import contract as _contract
@@ -59,6 +60,7 @@ _privacy.register(app)
 _compliance.register(app)
 _openlineage.register(app)
 _pipelines.register(app)
+_apps.register(app)
 
 
 def main() -> None:

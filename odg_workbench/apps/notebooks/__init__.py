@@ -1,0 +1,1 @@
+"""The marimo notebooks of the apps (each a plain marimo file: ``marimo run FILE``)."""

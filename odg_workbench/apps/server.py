@@ -1,0 +1,103 @@
+"""``odg apps``: every marimo app of the workbench in one local web server.
+
+marimo's ASGI composition (:func:`marimo.create_asgi_app`) mounts each app under its own
+path, and a small Starlette index at ``/`` links them. The apps read the workspace from
+``$ODG_HOME``, which :func:`serve` sets, and open it per action (no file stays open).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["APPS", "AppInfo", "available_apps", "build_asgi", "serve"]
+
+HERE = Path(__file__).resolve().parent / "notebooks"
+
+
+@dataclass(frozen=True)
+class AppInfo:
+    path: str
+    file: str
+    title: str
+    description: str
+    needs: str | None = None  # a capability (views.capabilities()) the app needs
+
+    @property
+    def source(self) -> Path:
+        return HERE / self.file
+
+
+APPS: tuple[AppInfo, ...] = (
+    AppInfo("cockpit", "cockpit.py", "Governance cockpit", "Decisions inbox, approve / reject / veto, audit chain."),
+    AppInfo("quality", "quality_explorer.py", "Data quality explorer", "Contract checks, DAMA scores over time."),
+    AppInfo("lakehouse", "lakehouse_browser.py", "Lakehouse browser", "Layers, snapshots, tags, time travel."),
+    AppInfo("lineage", "lineage_explorer.py", "Lineage explorer", "Upstream, downstream, impact.", "lineage"),
+    AppInfo("privacy", "privacy_scanner.py", "Privacy scanner", "PII per column, classification.", "privacy"),
+)
+
+
+def available_apps() -> list[AppInfo]:
+    """The apps whose capability is installed and whose file ships with the package."""
+    from odg_workbench.apps.views import capabilities
+
+    caps = capabilities()
+    return [a for a in APPS if a.source.is_file() and (a.needs is None or caps.get(a.needs, False))]
+
+
+def _index(apps: list[AppInfo], workspace: str) -> str:
+    items = "\n".join(
+        f'<li><a href="/{a.path}/">{html.escape(a.title)}</a> <span>{html.escape(a.description)}</span></li>'
+        for a in apps
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>OpenDataGov Workbench</title><link rel="icon" href="data:,">
+<style>body{{font-family:system-ui,sans-serif;max-width:46rem;margin:3rem auto;color:#1f2933}}
+li{{margin:.6rem 0}} a{{font-weight:600;margin-right:.6rem}} span{{color:#52606d}}
+code{{background:#f0f4f8;padding:.1rem .3rem}}</style></head>
+<body><h1>OpenDataGov Workbench</h1><p>Workspace <code>{html.escape(workspace)}</code></p>
+<ul id="apps">{items}</ul></body></html>"""
+
+
+def build_asgi(workspace: str | os.PathLike[str]) -> Any:
+    """The ASGI application: ``/`` lists the apps, ``/<app>/`` serves each one."""
+    import marimo
+    from starlette.applications import Starlette
+    from starlette.responses import HTMLResponse, RedirectResponse
+    from starlette.routing import Mount, Route
+
+    root = str(Path(workspace).expanduser().resolve())
+    os.environ["ODG_HOME"] = root  # the apps' kernels run in this process and read it
+    apps = available_apps()
+    builder = marimo.create_asgi_app(quiet=True, include_code=False)
+    for a in apps:
+        builder = builder.with_app(path=f"/{a.path}", root=str(a.source))
+    marimo_app = builder.build()
+    page = _index(apps, root)
+
+    async def index(request: Any) -> HTMLResponse:
+        return HTMLResponse(page)
+
+    async def healthz(request: Any) -> HTMLResponse:
+        return HTMLResponse("ok")
+
+    def redirect(path: str) -> Any:
+        async def go(request: Any) -> RedirectResponse:
+            return RedirectResponse(f"/{path}/")
+
+        return go
+
+    routes: list[Any] = [Route("/", index), Route("/healthz", healthz)]
+    routes += [Route(f"/{a.path}", redirect(a.path)) for a in apps]
+    routes.append(Mount("/", app=marimo_app))
+    return Starlette(routes=routes)
+
+
+def serve(workspace: str | os.PathLike[str], *, host: str = "127.0.0.1", port: int = 2718) -> None:
+    """Serve every app until interrupted (Ctrl-C)."""
+    import uvicorn
+
+    uvicorn.run(build_asgi(workspace), host=host, port=port, log_level="warning")
