@@ -238,6 +238,20 @@ SETTINGS: tuple[Setting, ...] = (
         0.5,
         "Lowest confidence (0-1) of a PII finding that a scan reports.",
     ),
+    Setting(
+        "mlflow.tracking_uri",
+        "sqlite:///{workspace}/mlflow.db",
+        "MLflow tracking store the model registry logs runs to: SQLite in the workspace by default, or any "
+        "MLflow server (http://host:5000, databricks ...).",
+    ),
+    Setting("mlflow.registry_uri", "", "MLflow model registry URI; empty means mlflow.tracking_uri."),
+    Setting(
+        "mlflow.artifact_location",
+        "",
+        "Where the experiment stores model artifacts; empty means {workspace}/mlartifacts for a local "
+        "tracking store, the server's default otherwise.",
+    ),
+    Setting("mlflow.experiment", "odg-workbench", "MLflow experiment that model registrations are logged in."),
     Setting("lineage.default_depth", 5, "Hops an upstream/downstream lineage query walks when no depth is given."),
     Setting(
         "lineage.max_depth",

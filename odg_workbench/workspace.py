@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from odg_workbench.lakehouse.timetravel import AsOf
     from odg_workbench.lineage.graph import LineageGraph
     from odg_workbench.lineage.openlineage import OpenLineageEmitter
+    from odg_workbench.lineage.models import ModelRegistry
     from odg_workbench.privacy.classification import Classifications
     from odg_workbench.privacy.dp import PrivateQueries
     from odg_workbench.privacy.masking import MaskingService
@@ -257,6 +258,13 @@ class Workbench:
         from odg_workbench.lineage.openlineage import OpenLineageEmitter
 
         return OpenLineageEmitter(self)
+
+    @cached_property
+    def models(self) -> ModelRegistry:
+        """Model cards registered with MLflow, linked to their training snapshots in the lineage graph."""
+        from odg_workbench.lineage.models import ModelRegistry
+
+        return ModelRegistry(self)
 
     @cached_property
     def eventlog(self) -> EventLog:

@@ -11,12 +11,14 @@ import typer
 from odg_workbench import __version__
 from odg_workbench.cli import apps as _apps
 from odg_workbench.cli import audit as _audit
+from odg_workbench.cli import compare as _compare
 from odg_workbench.cli import compliance as _compliance
 from odg_workbench.cli import contract as _contract
 from odg_workbench.cli import events as _events
 from odg_workbench.cli import governance as _governance
 from odg_workbench.cli import lakehouse as _lakehouse
 from odg_workbench.cli import lineage as _lineage
+from odg_workbench.cli import models as _models
 from odg_workbench.cli import openlineage as _openlineage
 from odg_workbench.cli import pipelines as _pipelines
 from odg_workbench.cli import privacy as _privacy
@@ -57,6 +59,8 @@ _events.register(app)
 _governance.register(app)
 _audit.register(app)
 _privacy.register(app)
+_compare.register(app)
+_models.register(app)
 _compliance.register(app)
 _openlineage.register(app)
 _pipelines.register(app)

@@ -76,6 +76,7 @@ TOPICS: tuple[tuple[str, str], ...] = (
     ("lineage.", "odg.lineage.updates"),
     ("promotion.", "odg.lakehouse.promotion"),
     ("drift.", "odg.drift.detected"),
+    ("mlflow.", "odg.mlflow.model.registered"),
     ("lakehouse.", "odg.lakehouse.changes"),
 )
 
