@@ -250,11 +250,15 @@ class Workbench:
         """The lineage graph: datasets, pipelines, models and features, runs, impact analysis."""
         from odg_workbench.lineage.graph import LineageGraph
 
-        return LineageGraph(self)
+        graph = LineageGraph(self)
+        # every recorded run is also an OpenLineage event (a file under the workspace by
+        # default; `openlineage.transport = none` turns it off)
+        graph.listeners.append(self.openlineage)
+        return graph
 
     @cached_property
     def openlineage(self) -> OpenLineageEmitter:
-        """OpenLineage RunEvents of the lineage graph's runs (``enable_openlineage`` attaches it)."""
+        """OpenLineage RunEvents of the lineage graph's runs (a listener of :attr:`lineage`)."""
         from odg_workbench.lineage.openlineage import OpenLineageEmitter
 
         return OpenLineageEmitter(self)

@@ -50,7 +50,11 @@ def record_totals(wb: odg.Workbench, status: str = "COMPLETE", **kw: Any) -> Any
 @pytest.fixture
 def orders(ws: odg.Workbench) -> odg.Workbench:
     ws.ingest(pl.DataFrame({"id": [1, 2, 3], "amount": [10.0, None, 30.0]}), "bronze.orders")
-    enable_openlineage(ws)
+    # every workspace emits (the ingestion just did); each test looks at its own runs only
+    assert [e["eventType"] for e in events_of(ws)] == ["START", "COMPLETE"]
+    ws.openlineage.events_file.unlink()
+    assert enable_openlineage(ws) is ws.openlineage  # already attached: attaching again is a no-op
+    assert ws.lineage.listeners.count(ws.openlineage) == 1
     return ws
 
 
@@ -214,8 +218,10 @@ def test_http_transport_posts_events_to_the_endpoint(
     ws.ingest(pl.DataFrame({"id": [1], "amount": [1.0]}), "bronze.orders")
     enable_openlineage(ws)
     record_totals(ws)
-    assert [path for path, _, _ in received] == ["/api/v1/lineage", "/api/v1/lineage"]
-    assert [body["eventType"] for _, _, body in received] == ["START", "COMPLETE"]
+    assert {path for path, _, _ in received} == {"/api/v1/lineage"}
+    # the ingestion's run, then the transformation's
+    assert [body["eventType"] for _, _, body in received] == ["START", "COMPLETE"] * 2
+    assert received[-1][2]["job"]["name"] == "totals"
     assert all(headers["Authorization"] == "Bearer s3cr3t" for _, headers, _ in received)
     assert all(validate_event(body) == [] for _, _, body in received)
     assert not ws.openlineage.events_file.exists()
@@ -231,12 +237,12 @@ def test_endpoint_down_keeps_events_for_resend(ws: odg.Workbench, lineage_server
     run = record_totals(ws)
     assert ws.lineage.run(run.run_id).status == "COMPLETE"  # the run itself is recorded
     kept = load_events(ws.openlineage.undelivered_file)
-    assert [e["eventType"] for _, e in kept] == ["START", "COMPLETE"]
+    assert [e["eventType"] for _, e in kept] == ["START", "COMPLETE"] * 2  # the ingestion's and the run's
     ws.config.set("openlineage.url", url)
     ws.config.save()
     result = run_odg("openlineage", "resend", "--json", workspace=ws.root)
-    assert json.loads(result.stdout) == {"delivered": 2, "pending": 0}
-    assert [body["eventType"] for _, _, body in received] == ["START", "COMPLETE"]
+    assert json.loads(result.stdout) == {"delivered": 4, "pending": 0}
+    assert [body["eventType"] for _, _, body in received] == ["START", "COMPLETE"] * 2
     assert not ws.openlineage.undelivered_file.exists()
 
 
