@@ -112,7 +112,7 @@ def test_every_shipped_app_is_a_valid_marimo_notebook() -> None:
     from odg_workbench.apps.server import APPS
 
     shipped = [a for a in APPS if a.source.is_file()]
-    assert {"cockpit", "quality", "lakehouse", "privacy"} <= {a.path for a in shipped}
+    assert {"cockpit", "quality", "lakehouse", "privacy", "lineage"} == {a.path for a in shipped}
     proc = subprocess.run(
         [str(Path(sys.executable).with_name("marimo")), "check", *[str(a.source) for a in shipped]],
         capture_output=True,
@@ -196,6 +196,7 @@ def _shot(page: Any, name: str) -> None:
         ("quality", "Data quality explorer", "Latest run"),
         ("lakehouse", "Lakehouse browser", "bronze.orders"),
         ("privacy", "Privacy scanner", "columns with personal data"),
+        ("lineage", "Lineage explorer", "silver.items: 3 upstream"),
     ],
 )
 def test_each_app_loads_real_content_without_console_errors(
@@ -218,7 +219,13 @@ def test_the_index_lists_the_apps(server: str, browser: Any) -> None:
     page, errors = _open(browser, f"{server}/")
     try:
         links = page.locator("#apps a").all_inner_texts()
-        assert {"Governance cockpit", "Data quality explorer", "Lakehouse browser", "Privacy scanner"} <= set(links)
+        assert set(links) == {
+            "Governance cockpit",
+            "Data quality explorer",
+            "Lakehouse browser",
+            "Privacy scanner",
+            "Lineage explorer",
+        }
         assert errors == []
     finally:
         page.close()

@@ -29,8 +29,11 @@ __all__ = [
     "dimension_chart",
     "findings_chart",
     "frame",
+    "impact_view",
     "is_empty",
     "layer_tables",
+    "lineage_datasets",
+    "lineage_view",
     "preview",
     "privacy_scan",
     "promotion_status",
@@ -389,3 +392,39 @@ def findings_chart(findings: list[dict[str, Any]]) -> alt.Chart:
         .properties(title="Personal data found, by column", width=420)
     )
     return chart
+
+
+# -- lineage ---------------------------------------------------------------------------------
+
+
+def lineage_datasets(wb: Workbench) -> list[str]:
+    """Datasets the lineage graph knows (``layer.name``), for a picker."""
+    return sorted(v.name for v in wb.lineage.vertices("dataset"))
+
+
+def lineage_view(wb: Workbench, dataset: str, depth: int = 5) -> dict[str, Any]:
+    """Upstream and downstream of a dataset, as tables and one altair chart."""
+    from odg_workbench.lineage.visual import render
+
+    up = wb.lineage.upstream(dataset, depth=depth)
+    down = wb.lineage.downstream(dataset, depth=depth)
+
+    def rows(result: Any) -> list[dict[str, Any]]:
+        return [
+            {"vertex": n.id, "kind": n.kind, "depth": n.depth, "layer": n.layer or ""}
+            for n in result.nodes
+            if n.id != result.root
+        ]
+
+    return {
+        "root": up.root,
+        "upstream": rows(up),
+        "downstream": rows(down),
+        "edges": len({(e.src, e.dst, e.kind) for e in [*up.edges, *down.edges]}),
+        "chart": render(up, down, title=f"Lineage of {dataset} (depth {depth})"),
+    }
+
+
+def impact_view(wb: Workbench, dataset: str, column: str | None = None, change: str = "schema") -> dict[str, Any]:
+    """Impact analysis of a change to a dataset (or one column): severity, rule and what is affected."""
+    return dict(wb.lineage.impact(dataset, column or None, change).to_dict())
