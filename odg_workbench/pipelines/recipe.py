@@ -371,7 +371,7 @@ def load_recipe(source: str | os.PathLike[str], *, check_notebooks: bool = True)
                     field=f"steps[{i}].notebook",
                     found=s.notebook,
                 )
-            declared = notebook_parameters(nb_path, where=f"{where}:{nline}: steps[{i}].notebook")
+            declared = notebook_parameters(nb_path, kernel=spec.kernel, where=f"{where}:{nline}: steps[{i}].notebook")
         step = Step(
             id=s.id,
             notebook=nb_path,
@@ -454,7 +454,9 @@ def _find_cycle(graph: dict[str, list[str]], starts: list[str]) -> list[str]:
 # -- notebook parameters ------------------------------------------------------------
 
 
-def notebook_parameters(notebook: Path, *, where: str | None = None) -> dict[str, NotebookParameter]:
+def notebook_parameters(
+    notebook: Path, *, kernel: str = DEFAULT_KERNEL, where: str | None = None
+) -> dict[str, NotebookParameter]:
     """The parameters a notebook declares in its cell tagged ``parameters`` (papermill's reading)."""
     import nbformat
 
@@ -469,10 +471,15 @@ def notebook_parameters(notebook: Path, *, where: str | None = None) -> dict[str
             path=str(notebook),
             expected="a code cell with the tag 'parameters'",
         )
-    from papermill import inspect_notebook  # type: ignore[import-untyped]
+    # papermill's own reading of the cell (as execute_notebook does it), for the run's kernel:
+    # inspect_notebook() would need the kernel named in the notebook's metadata.
+    from papermill.inspection import _infer_parameters  # type: ignore[import-untyped]
+    from papermill.iorw import load_notebook_node  # type: ignore[import-untyped]
 
     out: dict[str, NotebookParameter] = {}
-    for name, p in inspect_notebook(str(notebook)).items():
+    for param in _infer_parameters(load_notebook_node(str(notebook)), name=kernel, language="python"):
+        p = param._asdict()
+        name = p["name"]
         declared = (p.get("inferred_type_name") or "None").strip()
         default = str(p.get("default") or "")
         kind = declared if declared != "None" else _literal_type(default)

@@ -26,6 +26,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -286,17 +289,22 @@ class Pipelines:
             step.attempts, step.output_path = attempt, str(output)
             step.status = "running"
             self.store.update_step(run_id, spec.id, attempts=attempt, output_path=str(output))
+            # The kernel talks over Unix sockets in a private (0700) folder: no TCP port other
+            # local users could reach, and no plain-text-TCP warning from ipykernel.
+            sockets = tempfile.mkdtemp(prefix="odg-kernel-")
             try:
                 pm.execute_notebook(
                     str(spec.notebook),
                     str(output),
                     parameters=params,
                     kernel_name=recipe.kernel,
+                    language="python",
                     start_timeout=spec.start_timeout_s,
                     execution_timeout=spec.execution_timeout_s,
                     cwd=str(spec.notebook.parent),
                     progress_bar=False,
                     log_output=False,
+                    kernel_manager_class=_ipc_kernel_manager(os.path.join(sockets, "k")),
                 )
             except KeyboardInterrupt:
                 raise
@@ -307,6 +315,8 @@ class Pipelines:
                 if attempt <= spec.retries:
                     time.sleep(spec.retry_delay_s)
                 continue
+            finally:
+                shutil.rmtree(sockets, ignore_errors=True)
             step.status, step.error = "succeeded", None
             try:
                 step.outputs = read_step_result(output)
@@ -379,6 +389,17 @@ class Pipelines:
             )
         except Exception as exc:  # the run itself is recorded; lineage is best effort here
             log.warning("lineage of pipeline run %s not recorded: %s", run_id, exc)
+
+
+def _ipc_kernel_manager(ip: str) -> type[Any]:
+    """A kernel manager class whose kernels listen on Unix sockets named ``ip-N`` (nbclient owns and stops them)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IpcKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(transport="ipc", ip=ip, **kwargs)
+
+    return IpcKernelManager
 
 
 def _version(recipe: Recipe) -> str | None:
