@@ -316,3 +316,21 @@ def test_compliance_checks_see_the_registered_models(lab: dict[str, Any]) -> Non
     assert "cv-ranker v1: high" in evidence  # the risk level read from the card's intended use
     assert "churn v2" in evidence
     assert "cv-ranker v1: no human oversight" in evidence  # a high-risk card without it fails
+
+
+def test_unreachable_mlflow_server_registers_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import free_port
+
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
+    wb = odg.open(tmp_path / "ws3", user="bo")
+    url = f"http://127.0.0.1:{free_port()}"
+    wb.config.set("mlflow.tracking_uri", url)
+    wb.ingest(pa.table({"a": [1, 2]}), "bronze.t")
+    with pytest.raises(ModelError, match=r"MLflow at http://127\.0\.0\.1:\d+ cannot be used") as info:
+        wb.models.register(ModelCard(name="tiny", training_datasets=["bronze.t"]))
+    assert info.value.details["setting"] == "mlflow.tracking_uri"
+    assert wb.models.list() == []
+    assert wb.lineage.edges(kind="TRAINED_ON") == []
+    assert wb.eventlog.read("odg.mlflow.model.registered") == []
+    wb.close()

@@ -534,7 +534,12 @@ class ModelRegistry:
         except Exception:
             self._undo(card.name, version, run_id)
             raise
-        self._link(card)
+        try:
+            self._link(card)
+        except Exception:
+            self._unstore(card.name, version)
+            self._undo(card.name, version, run_id)
+            raise
         wb.publish(
             "mlflow.model.registered",
             f"model:{card.name}",
@@ -620,8 +625,16 @@ class ModelRegistry:
     ) -> tuple[int, str, str]:
         """The MLflow run and model version; on failure nothing is left registered."""
         client = self.client()
-        experiment = self._experiment_id()
-        existing = self._mlflow_versions(card.name)
+        try:
+            experiment = self._experiment_id()
+            existing = self._mlflow_versions(card.name)
+        except Exception as exc:
+            raise ModelError(
+                f"model {card.name}: MLflow at {_redact(self.tracking_uri)} cannot be used "
+                f"({type(exc).__name__}: {_first_line(exc)}); check the setting mlflow.tracking_uri",
+                setting="mlflow.tracking_uri",
+                tracking_uri=_redact(self.tracking_uri),
+            ) from exc
         expected = max(existing, default=0) + 1
         if card.version is not None and card.version != expected:
             raise ModelError(
@@ -703,8 +716,9 @@ class ModelRegistry:
             if isinstance(exc, OdgError):
                 raise
             raise ModelError(
-                f"model {card.name}: MLflow registration failed at {self.tracking_uri}: {type(exc).__name__}: {exc}",
-                tracking_uri=self.tracking_uri,
+                f"model {card.name}: MLflow registration failed at {_redact(self.tracking_uri)}: "
+                f"{type(exc).__name__}: {_first_line(exc)}; nothing was registered",
+                tracking_uri=_redact(self.tracking_uri),
             ) from exc
 
     def _undo(self, name: str, version: int | None, run_id: str) -> None:
@@ -719,11 +733,7 @@ class ModelRegistry:
             pass
 
     def _mlflow_versions(self, name: str) -> list[int]:
-        client = self.client()
-        try:
-            found = client.search_model_versions(f"name = '{name}'")
-        except Exception:
-            return []
+        found = self.client().search_model_versions(f"name = '{name}'")
         return [int(v.version) for v in found]
 
     def _store(self, card: ModelCard) -> None:
@@ -744,6 +754,11 @@ class ModelRegistry:
                     registered_by=card.registered_by or self._wb.user,
                 )
             )
+
+    def _unstore(self, name: str, version: int) -> None:
+        tbl = _table()
+        with self._wb.state.begin() as conn:
+            conn.execute(tbl.delete().where((tbl.c.name == name) & (tbl.c.version == version)))
 
     def _link(self, card: ModelCard) -> None:
         """The model vertex and its TRAINED_ON edges in the lineage graph."""
@@ -1035,6 +1050,11 @@ def _save_model(model: Any, flavor: str, path: Path, pip_requirements: list[str]
     log = logging.getLogger("odg_workbench.models")
     for w in caught:
         log.info("mlflow.%s.save_model: %s", flavor, re.sub(r"\x1b\[[0-9;]*m", "", str(w.message)))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else ""
 
 
 def _redact(url: str) -> str:
