@@ -172,6 +172,23 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a broker publish may take, acknowledgement included, before it fails with an error naming the URL.",
     ),
     Setting(
+        "privacy.scan_sample_rows",
+        2000,
+        "Rows sampled (uniformly, without reading the whole table into memory) per PII scan; "
+        "every row is read when the table is smaller.",
+    ),
+    Setting(
+        "privacy.scan_max_text_chars",
+        2000,
+        "Characters of each value a PII scan reads (longer values, e.g. enormous text fields, are "
+        "truncated so a scan takes bounded time).",
+    ),
+    Setting(
+        "privacy.scan_min_confidence",
+        0.5,
+        "Lowest confidence (0-1) of a PII finding that a scan reports.",
+    ),
+    Setting(
         "privacy.masking_key_env",
         "ODG_MASKING_KEY",
         "Environment variable holding the masking key (hash and tokenize); the key itself is never stored "
@@ -222,21 +239,10 @@ SETTINGS: tuple[Setting, ...] = (
         "Confidence level (0-1) of the accuracy reported with each differentially private answer.",
     ),
     Setting(
-        "privacy.scan_sample_rows",
-        2000,
-        "Rows sampled (uniformly, without reading the whole table into memory) per PII scan; "
-        "every row is read when the table is smaller.",
-    ),
-    Setting(
-        "privacy.scan_max_text_chars",
-        2000,
-        "Characters of each value a PII scan reads (longer values, e.g. enormous text fields, are "
-        "truncated so a scan takes bounded time).",
-    ),
-    Setting(
-        "privacy.scan_min_confidence",
-        0.5,
-        "Lowest confidence (0-1) of a PII finding that a scan reports.",
+        "compliance.sox_retention_days",
+        2555,
+        "Days financial records must stay recoverable for SOX section 802 (7 years); the SOX check asks "
+        "lakehouse.retention_max_age_days to reach it, or period-end snapshots to be tagged.",
     ),
     Setting(
         "mlflow.tracking_uri",
@@ -299,12 +305,6 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Folder of the official OpenLineage JSON schema files (OpenLineage.json, facets/*.json) to validate "
         "events with; empty means the schema rebuilt from the installed openlineage-python.",
-    ),
-    Setting(
-        "compliance.sox_retention_days",
-        2555,
-        "Days financial records must stay recoverable for SOX section 802 (7 years); the SOX check asks "
-        "lakehouse.retention_max_age_days to reach it, or period-end snapshots to be tagged.",
     ),
 )
 
