@@ -334,6 +334,34 @@ def test_recover_marks_runs_of_dead_processes_interrupted(ws: odg.Workbench) -> 
     assert store.slots("r") == {"2026-01-01T06:00:00+00:00": "interrupted"}
 
 
+def test_recover_marks_runs_with_a_stale_heartbeat_interrupted(ws: odg.Workbench) -> None:
+    import sqlalchemy as sa
+
+    from odg_workbench.pipelines.store import _tables
+
+    store = RunStore(ws.state)
+    store.create(
+        run_id="quiet",
+        recipe="r",
+        recipe_path=None,
+        recipe_version=None,
+        trigger="manual",
+        slot=None,
+        actor="t",
+        steps=[("a", "a.ipynb")],
+        parameters={},
+    )
+    runs, _ = _tables()
+    with ws.state.begin() as conn:  # a live PID (ours) on another host, silent for ten minutes
+        conn.execute(
+            sa.update(runs)
+            .where(runs.c.run_id == "quiet")
+            .values(host="elsewhere", heartbeat_at="2000-01-01T00:00:00.000000+00:00")
+        )
+    assert [r["run_id"] for r in store.recover(stale_after_s=60)] == ["quiet"]
+    assert "no heartbeat since 2000-01-01" in store.get("quiet")["error"]
+
+
 def test_due_slots_policy(tmp_path: Path, ws: odg.Workbench) -> None:
     from odg_workbench.pipelines.scheduler import Scheduler
 
@@ -431,6 +459,7 @@ def test_medallion_demo_recipe_runs_end_to_end(tmp_path: Path, ws: odg.Workbench
     # the run is recorded, audited and listed
     runs = odg_json("pipeline", "runs", workspace=ws.root)
     assert [r["run_id"] for r in runs] == [result["run_id"]] and runs[0]["trigger"] == "manual"
+    assert runs[0]["actor"] == "cli-tester" and runs[0]["recipe_version"]
     shown = odg_json("pipeline", "show", result["run_id"][:10], workspace=ws.root)
     assert shown["status"] == "succeeded" and shown["steps"][0]["outputs"]["outputs"]
     types = [r.type for r in ws.audit.records(type_prefix="pipeline.run.")]
@@ -441,7 +470,32 @@ def test_medallion_demo_recipe_runs_end_to_end(tmp_path: Path, ws: odg.Workbench
     assert lineage_run.run_id == result["run_id"] and lineage_run.status == "COMPLETE"
     assert "pipeline:medallion_demo" in ws.lineage.upstream("dataset:silver.orders").ids()
 
-    # the report notebooks, on what the demo left: lineage and compliance
+    # asking again for the same Silver snapshot does not open a second decision
+    again_path = write_recipe(
+        tmp_path,
+        f"name: ask_gold\nsteps:\n  - id: gold\n    notebook: {NOTEBOOKS / '03_promote.ipynb'}\n"
+        "    parameters: {to: gold, domain: sales}\n",
+    )
+    again = odg_json("pipeline", "run", str(again_path), workspace=ws.root)
+    assert again["steps"][0]["outputs"]["values"]["decisions"] == {"silver.orders": decision_id}
+    assert [d.id for d in ws.decisions.list(status="open")] == [decision_id]
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("pipelines-b")
+def test_end_to_end_notebook_and_the_report_notebooks(tmp_path: Path, ws: odg.Workbench) -> None:
+    path = write_recipe(
+        tmp_path, f"name: e2e\nsteps:\n  - id: all\n    notebook: {NOTEBOOKS / '00_medallion_end_to_end.ipynb'}\n"
+    )
+    from odg_workbench.pipelines import Pipelines
+
+    run = Pipelines(ws).run(path)
+    assert run.ok, run.to_dict()
+    values = run.step("all").outputs["values"]
+    assert values["silver"]["bronze.orders"] == "promoted" and values["audit_ok"] is True
+    assert ws.decisions.get(values["decisions"][0]).status.value == "PENDING"
+
+    # the report notebooks, on what the end-to-end notebook left: lineage and compliance
     report = tmp_path / "lineage.json"
     reports = odg_json(
         "pipeline",
@@ -455,26 +509,11 @@ def test_medallion_demo_recipe_runs_end_to_end(tmp_path: Path, ws: odg.Workbench
     )
     assert reports["status"] == "succeeded", reports
     lineage_of = json.loads(report.read_text())
-    assert "pipeline:medallion_demo" in lineage_of["silver.orders"]["upstream"]
+    assert "pipeline:e2e" in lineage_of["silver.orders"]["upstream"]
     assert "dataset:bronze.orders" in lineage_of["silver.orders"]["upstream"]
     audit = next(s for s in reports["steps"] if s["step_id"] == "compliance")["outputs"]["values"]
     assert audit["summary"]["total"] > 0 and Path(audit["html"]).read_text().lstrip().lower().startswith("<!doctype")
     assert {f.split(":")[0] for f in audit["failed"]} <= {"lgpd", "dama_dmbok"}
-
-
-@pytest.mark.slow
-@pytest.mark.xdist_group("pipelines-b")
-def test_end_to_end_notebook_runs_headless(tmp_path: Path, ws: odg.Workbench) -> None:
-    path = write_recipe(
-        tmp_path, f"name: e2e\nsteps:\n  - id: all\n    notebook: {NOTEBOOKS / '00_medallion_end_to_end.ipynb'}\n"
-    )
-    from odg_workbench.pipelines import Pipelines
-
-    run = Pipelines(ws).run(path)
-    assert run.ok, run.to_dict()
-    values = run.step("all").outputs["values"]
-    assert values["silver"]["bronze.orders"] == "promoted" and values["audit_ok"] is True
-    assert ws.decisions.get(values["decisions"][0]).status.value == "PENDING"
 
 
 @pytest.mark.slow
@@ -497,6 +536,10 @@ steps:
   - id: aside
     notebook: {nb}
     parameters: {{msg: aside, times: 2}}
+  - id: stuck
+    notebook: {nb}
+    parameters: {{sleep_s: 30}}
+    timeouts: {{execution_s: 1}}
 """,
     )
     proc = run_odg("pipeline", "run", str(path), "--json", workspace=ws.root, check=False)
@@ -509,6 +552,8 @@ steps:
     assert steps["after"]["status"] == "skipped" and steps["aside"]["status"] == "succeeded"
     assert steps["aside"]["outputs"]["values"]["said"] == "asideaside"
     assert steps["aside"]["outputs"]["values"]["workspace"] == str(ws.root)  # injected by the runner
+    assert steps["stuck"]["status"] == "failed" and "longer than the execution timeout 1 s" in steps["stuck"]["error"]
+    assert steps["stuck"]["duration_s"] < 20
     kept = Path(steps["first"]["output_path"])
     assert kept.name == "first.attempt-2.ipynb" and (kept.parent / "first.ipynb").is_file()
     out = nbformat.read(str(kept), as_version=4)
@@ -609,3 +654,27 @@ steps:
     assert [(s["step_id"], s["status"]) for s in run["steps"]] == [("one", "succeeded"), ("two", "skipped")]
     (stored,) = RunStore(ws.state).runs("twostep")
     assert stored["status"] == "interrupted" and stored["pid"] is None
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("pipelines-a")
+def test_scheduler_interrupts_a_step_that_outlives_the_grace_period(tmp_path: Path, ws: odg.Workbench) -> None:
+    nb = tiny_notebook(tmp_path)
+    marker = tmp_path / "started"
+    path = write_recipe(
+        tmp_path,
+        f"name: stubborn\nschedule: '0 0 * * *'\nsteps:\n  - id: long\n    notebook: {nb}\n"
+        f"    parameters: {{sleep_s: 60, marker: '{marker}'}}\n",
+    )
+    proc = _scheduler([str(path), "--grace", "1"], ws.root, tmp_path)
+    _wait_for(marker.exists)
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert time.monotonic() - t0 < 30  # not the 60 s the cell wanted
+    assert "did not finish within 1 s" in err
+    cut = json.loads(out)["interrupted_run"]
+    assert cut["status"] == "interrupted" and cut["steps"][0]["status"] == "interrupted"
+    kept = nbformat.read(cut["steps"][0]["output_path"], as_version=4)
+    assert kept.cells[0].metadata.get("tags") == ["parameters"]  # the output notebook written so far is kept

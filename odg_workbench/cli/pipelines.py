@@ -281,7 +281,7 @@ def scheduler(
             done = sched.serve(once=once, until=stop_at)
         except KeyboardInterrupt:
             interrupted, done = True, sched.history
-        summary = {
+        summary: dict[str, Any] = {
             "recovered": [
                 {"run_id": r["run_id"], "recipe": r["recipe"], "slot": r["slot"], "error": r["error"]}
                 for r in sched.recovered
@@ -289,6 +289,8 @@ def scheduler(
             "runs": [r.to_dict() for r in done],
             "stopped_by_signal": sched.stop.is_set(),
         }
+        if interrupted and sched.current_run_id:
+            summary["interrupted_run"] = sched.store.get(sched.current_run_id)
     if as_json:
         print_json(summary)
     else:
@@ -298,5 +300,8 @@ def scheduler(
             stdout().print(
                 f"{run_.recipe} slot {run_.slot}: {run_.status} in {run_.duration_s:.1f} s ({run_.run_id[:12]})"
             )
+        if "interrupted_run" in summary:
+            cut = summary["interrupted_run"]
+            stdout().print(f"{cut['recipe']} slot {cut['slot']}: interrupted while a step ran ({cut['run_id'][:12]})")
     if interrupted:
         raise typer.Exit(130)

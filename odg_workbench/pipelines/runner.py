@@ -307,6 +307,8 @@ class Pipelines:
                     kernel_manager_class=_ipc_kernel_manager(os.path.join(sockets, "k")),
                 )
             except KeyboardInterrupt:
+                # nbclient shuts the kernel down at exit through these sockets: keep them
+                sockets = ""
                 raise
             except Exception as exc:
                 step.error = _describe(exc, spec)
@@ -316,7 +318,8 @@ class Pipelines:
                     time.sleep(spec.retry_delay_s)
                 continue
             finally:
-                shutil.rmtree(sockets, ignore_errors=True)
+                if sockets:
+                    shutil.rmtree(sockets, ignore_errors=True)
             step.status, step.error = "succeeded", None
             try:
                 step.outputs = read_step_result(output)

@@ -142,6 +142,7 @@ class Scheduler:
         self.store: RunStore = self.pipelines.store
         self.stop = threading.Event()
         self.recovered: list[dict[str, Any]] = []
+        self.current_run_id: str | None = None  # the run in progress (still set after an interrupt)
         self.history: list[PipelineRun] = []
 
     # -- recovery and due slots --------------------------------------------------------
@@ -243,7 +244,9 @@ class Scheduler:
                     result.skipped.append({"recipe": recipe.name, "slot": slot, "why": "already claimed"})
                     continue
             log.info("running %s slot %s (run %s)", recipe.name, slot, run_id)
+            self.current_run_id = run_id
             run = self.pipelines.run(recipe, trigger="schedule", slot=slot, run_id=run_id, stop=self.stop, claimed=True)
+            self.current_run_id = None
             result.runs.append(run)
             self.history.append(run)
         return result
@@ -281,14 +284,23 @@ class Scheduler:
             return
         timer: list[threading.Timer] = []
 
+        grace_over = threading.Event()
+
+        def end_grace() -> None:
+            grace_over.set()
+            _thread.interrupt_main()  # delivered to the handler below as a SIGINT
+
         def handler(signum: int, _frame: FrameType | None) -> None:
             name = signal.Signals(signum).name
             if self.stop.is_set():
-                log.warning("%s again: interrupting the running step now", name)
+                if grace_over.is_set():
+                    log.warning("the running step did not finish within %g s: interrupting it", self.grace_s)
+                else:
+                    log.warning("%s again: interrupting the running step now", name)
                 raise KeyboardInterrupt
             log.warning("%s: finishing the running step (at most %g s), then stopping", name, self.grace_s)
             self.stop.set()
-            t = threading.Timer(self.grace_s, _thread.interrupt_main)
+            t = threading.Timer(self.grace_s, end_grace)
             t.daemon = True
             t.start()
             timer.append(t)
