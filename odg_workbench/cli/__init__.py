@@ -16,6 +16,7 @@ from odg_workbench.cli import compliance as _compliance
 from odg_workbench.cli import contract as _contract
 from odg_workbench.cli import events as _events
 from odg_workbench.cli import governance as _governance
+from odg_workbench.cli import graphql as _graphql
 from odg_workbench.cli import lakehouse as _lakehouse
 from odg_workbench.cli import lineage as _lineage
 from odg_workbench.cli import models as _models
@@ -52,6 +53,7 @@ def _root(
 _workspace.register(app)
 _lakehouse.register(app)
 _lineage.register(app)
+_graphql.register(app)
 _quality.register(app)
 _contract.register(app)
 _promote.register(app)
