@@ -470,15 +470,18 @@ def test_medallion_demo_recipe_runs_end_to_end(tmp_path: Path, ws: odg.Workbench
     assert lineage_run.run_id == result["run_id"] and lineage_run.status == "COMPLETE"
     assert "pipeline:medallion_demo" in ws.lineage.upstream("dataset:silver.orders").ids()
 
-    # asking again for the same Silver snapshot does not open a second decision
+    # the demo's Gold step again (same pipeline): no second decision for the same Silver
+    # snapshot, and the lineage run is recorded (silver.orders, written by this pipeline
+    # before, is not made one of its inputs: that would be a cycle the graph refuses)
     again_path = write_recipe(
         tmp_path,
-        f"name: ask_gold\nsteps:\n  - id: gold\n    notebook: {NOTEBOOKS / '03_promote.ipynb'}\n"
+        f"name: medallion_demo\nsteps:\n  - id: gold\n    notebook: {NOTEBOOKS / '03_promote.ipynb'}\n"
         "    parameters: {to: gold, domain: sales}\n",
     )
     again = odg_json("pipeline", "run", str(again_path), workspace=ws.root)
     assert again["steps"][0]["outputs"]["values"]["decisions"] == {"silver.orders": decision_id}
     assert [d.id for d in ws.decisions.list(status="open")] == [decision_id]
+    assert [r.status for r in ws.lineage.runs("medallion_demo")] == ["COMPLETE", "COMPLETE"]
 
 
 @pytest.mark.slow

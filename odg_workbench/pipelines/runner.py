@@ -380,10 +380,21 @@ class Pipelines:
                 inputs.setdefault(d["dataset"], d.get("snapshot_id"))
             for d in s.outputs.get("outputs", []):
                 outputs[d["dataset"]] = d.get("snapshot_id")
+        # A dataset this pipeline writes (in this run or an earlier one) is not also one of
+        # its inputs: at the pipeline vertex that would be a cycle (written by, then read by,
+        # the same job), which the graph refuses.
+        written = set(outputs)
+        try:
+            from odg_workbench.lineage.graph import dataset_id
+
+            earlier = {d.dataset for r in graph.runs(recipe.name, limit=1000) for d in r.outputs}
+            written |= {name for name in inputs if dataset_id(name) in earlier}
+        except Exception as exc:  # an older graph without runs(): the run's own outputs only
+            log.debug("earlier outputs of %s not read: %s", recipe.name, exc)
         try:
             record(
                 recipe.name,
-                inputs=[(k, v) for k, v in inputs.items() if k not in outputs],
+                inputs=[(k, v) for k, v in inputs.items() if k not in written],
                 outputs=list(outputs.items()),
                 status=final,
                 ended_at=datetime.fromisoformat(ended_at) if ended_at else None,
