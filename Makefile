@@ -1,11 +1,12 @@
 # OpenDataGov Workbench: every target sets up .venv/ by itself (Python 3.11 + uv, locked deps).
-#   make run    the main job: a workspace in ./workspace with the sample data in Bronze
+#   make run    the main job: the medallion demo recipe on the sample data in ./workspace, then the apps
 #   make test   lint (ruff), types (mypy) and the whole test suite (pytest)
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 UV     := $(VENV)/bin/uv
 WORKSPACE ?= $(CURDIR)/workspace
+PORT ?= 2718
 PYTEST_ARGS ?=
 
 .PHONY: run test lint typecheck pytest bench samples clean venv
@@ -20,7 +21,8 @@ $(VENV)/.synced: pyproject.toml uv.lock
 	@touch $@
 
 run: venv
-	$(VENV)/bin/odg demo --workspace $(WORKSPACE)
+	$(VENV)/bin/odg pipeline run recipes/medallion_demo.yaml --workspace $(WORKSPACE)
+	$(VENV)/bin/odg apps --workspace $(WORKSPACE) --port $(PORT)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -215,6 +215,26 @@ def test_each_app_loads_real_content_without_console_errors(
 
 
 @pytest.mark.xdist_group("apps")
+def test_the_server_answers_graphql_queries(server: str, governed: tuple[Path, str]) -> None:
+    import json
+
+    query = '{ datasets(layer: "silver") { name rows } decision(id: "%s") { status } }' % governed[1]
+    request = urllib.request.Request(
+        f"{server}/api/v1/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as r:
+        answer = json.load(r)
+    assert "errors" not in answer, answer
+    with odg.open(governed[0]) as wb:
+        silver = {t.table: t.rows for t in wb.tables("silver")}
+        status = wb.decisions.get(governed[1]).status.value
+    assert {d["name"]: d["rows"] for d in answer["data"]["datasets"]} == silver
+    assert answer["data"]["decision"]["status"] == status
+
+
+@pytest.mark.xdist_group("apps")
 def test_the_index_lists_the_apps(server: str, browser: Any) -> None:
     page, errors = _open(browser, f"{server}/")
     try:

@@ -16,6 +16,7 @@ from typing import Any
 __all__ = ["APPS", "AppInfo", "available_apps", "build_asgi", "serve"]
 
 HERE = Path(__file__).resolve().parent / "notebooks"
+GRAPHQL_PATH = "/api/v1/graphql"
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,13 @@ def _index(apps: list[AppInfo], workspace: str) -> str:
 li{{margin:.6rem 0}} a{{font-weight:600;margin-right:.6rem}} span{{color:#52606d}}
 code{{background:#f0f4f8;padding:.1rem .3rem}}</style></head>
 <body><h1>OpenDataGov Workbench</h1><p>Workspace <code>{html.escape(workspace)}</code></p>
-<ul id="apps">{items}</ul></body></html>"""
+<ul id="apps">{items}</ul>
+<p>GraphQL API: <code>POST {GRAPHQL_PATH}</code> (the queries of <code>odg graphql schema</code>)</p></body></html>"""
 
 
 def build_asgi(workspace: str | os.PathLike[str]) -> Any:
-    """The ASGI application: ``/`` lists the apps, ``/<app>/`` serves each one."""
+    """The ASGI application: ``/`` lists the apps, ``/<app>/`` serves each one, and
+    ``/api/v1/graphql`` answers GraphQL queries (:mod:`odg_workbench.lineage.graphql`)."""
     import marimo
     from starlette.applications import Starlette
     from starlette.responses import HTMLResponse, RedirectResponse
@@ -90,8 +93,13 @@ def build_asgi(workspace: str | os.PathLike[str]) -> Any:
 
         return go
 
+    from odg_workbench.lineage.graphql import asgi_app
+
     routes: list[Any] = [Route("/", index), Route("/healthz", healthz)]
     routes += [Route(f"/{a.path}", redirect(a.path)) for a in apps]
+    # the GraphQL API of the origin design (POST queries; its IDE needs a CDN, so none here)
+    graphql = asgi_app(root, graphql_ide=None)
+    routes += [Route(GRAPHQL_PATH, graphql, methods=["GET", "POST"]), Mount(GRAPHQL_PATH, app=graphql)]
     routes.append(Mount("/", app=marimo_app))
     return Starlette(routes=routes)
 
