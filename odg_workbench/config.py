@@ -297,8 +297,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "openlineage.namespace",
         "",
-        "Namespace of the workbench's jobs and datasets in OpenLineage events; empty means "
-        "odg://<workspace name>.",
+        "Namespace of the workbench's jobs and datasets in OpenLineage events; empty means odg://<workspace name>.",
     ),
     Setting(
         "openlineage.schema_dir",

@@ -47,8 +47,8 @@ if TYPE_CHECKING:
     from odg_workbench.lakehouse import IngestResult, Lakehouse, LakeTable, TableInfo
     from odg_workbench.lakehouse.timetravel import AsOf
     from odg_workbench.lineage.graph import LineageGraph
-    from odg_workbench.lineage.openlineage import OpenLineageEmitter
     from odg_workbench.lineage.models import ModelRegistry
+    from odg_workbench.lineage.openlineage import OpenLineageEmitter
     from odg_workbench.privacy.classification import Classifications
     from odg_workbench.privacy.dp import PrivateQueries
     from odg_workbench.privacy.masking import MaskingService

@@ -218,10 +218,10 @@ def test_each_app_loads_real_content_without_console_errors(
 def test_the_server_answers_graphql_queries(server: str, governed: tuple[Path, str]) -> None:
     import json
 
-    query = '{ datasets(layer: "silver") { name rows } decision(id: "%s") { status } }' % governed[1]
+    query = 'query($id: ID!) { datasets(layer: "silver") { name rows } decision(id: $id) { status } }'
     request = urllib.request.Request(
         f"{server}/api/v1/graphql",
-        data=json.dumps({"query": query}).encode(),
+        data=json.dumps({"query": query, "variables": {"id": governed[1]}}).encode(),
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=60) as r:
