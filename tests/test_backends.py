@@ -51,6 +51,31 @@ def test_postgresql_catalog_and_state(tmp_path: Path, postgres_url: str) -> None
         assert [b["actor"] for b in mate.lakehouse.batches()] == ["team"]
 
 
+@pytest.mark.postgres
+def test_lineage_graph_on_a_postgresql_state(tmp_path: Path, postgres_url: str) -> None:
+    """Ingestion and a promotion record their runs in PostgreSQL; both query engines walk them."""
+    from tests.test_promotion import small_contract
+
+    name = f"odg_{uuid.uuid4().hex[:8]}"
+    state_url = new_pg_database(postgres_url, f"{name}_state")
+    with _configure(tmp_path / "pg-lineage", {"state.url": state_url}) as wb:
+        wb.ingest(pa.table({"id": [1, 2, 3], "qty": [1, 2, 3]}), "bronze.items")
+        assert wb.promote("bronze.items", "silver", contract=small_contract()).status == "promoted"
+        up = wb.lineage.upstream("silver.items")
+        assert {"dataset:bronze.items", "pipeline:promote.silver.items"} <= set(up.ids())
+        wb.config.set("lineage.query_engine", "sql")  # the recursive CTE on PostgreSQL
+        from odg_workbench.lineage.graph import LineageGraph
+
+        by_sql = LineageGraph(wb).upstream("silver.items")
+        assert sorted(by_sql.ids()) == sorted(up.ids())
+        assert wb.lineage.impact("bronze.items").severity in ("MEDIUM", "HIGH")
+        assert [h["target"] for h in wb.promotions.history()] == ["silver.items"]
+    assert not (tmp_path / "pg-lineage" / "state.db").exists()
+    # a teammate's workspace on the same state database sees the same graph
+    with _configure(tmp_path / "mate", {"state.url": state_url}) as mate:
+        assert "dataset:bronze.items" in mate.lineage.upstream("silver.items").ids()
+
+
 @pytest.mark.s3
 def test_s3_compatible_warehouse(tmp_path: Path, s3_endpoint: str) -> None:
     settings = {
