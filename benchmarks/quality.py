@@ -550,6 +550,7 @@ def bench_suite(rows: int, reps: int, gx_reps: int, with_gx: bool) -> tuple[dict
         "ours_parquet": lambda: run_ours(str(path)),
         "ours_parquet_nosamples": lambda: run_ours(str(path), samples=0),
         "ours_arrow": lambda: run_ours(table),
+        "ours_frame": lambda: run_ours(frame),
         **({"ours_array": lambda: run_ours(table, engine="array")} if array else {}),
         "duckdb_parquet": lambda: run_duckdb(src_parquet),
         "duckdb_parquet_tuned": lambda: run_duckdb(src_parquet, tuned=True),
@@ -591,6 +592,7 @@ def bench_suite(rows: int, reps: int, gx_reps: int, with_gx: bool) -> tuple[dict
 
     agree = all(counts.get("ours_parquet", {}).get(k) == counts["duckdb_parquet"].get(k) for k in CHECKS)
     agree &= all(counts.get("ours_arrow", {}).get(k) == counts["duckdb_arrow"].get(k) for k in CHECKS)
+    agree &= all(counts.get("ours_frame", {}).get(k) == counts["duckdb_arrow"].get(k) for k in CHECKS)
     if "ours_array" in counts:
         agree &= all(counts["ours_array"].get(k) == counts["duckdb_arrow"].get(k) for k in CHECKS)
 
@@ -607,6 +609,7 @@ def bench_suite(rows: int, reps: int, gx_reps: int, with_gx: bool) -> tuple[dict
         ("ours_parquet", peer_parquet, "duckdb_parquet"),
         ("ours_parquet_nosamples", peer_parquet, "duckdb_parquet"),
         ("ours_arrow", peer_memory, "duckdb_arrow"),
+        ("ours_frame", peer_memory, "duckdb_arrow"),
         ("ours_array", peer_memory, "duckdb_arrow"),
     ):
         if ours_case in s:
@@ -617,7 +620,7 @@ def bench_suite(rows: int, reps: int, gx_reps: int, with_gx: bool) -> tuple[dict
         ratios["ours_parquet_over_duckdb_tuned"] = ratio(s["ours_parquet"], s["duckdb_parquet_tuned"])
         ratios["duckdb_parquet_over_tuned"] = ratio(s["duckdb_parquet"], s["duckdb_parquet_tuned"])
     if "gx_pandas" in s:
-        for ours_case in ("ours_parquet", "ours_arrow", "ours_array"):
+        for ours_case in ("ours_parquet", "ours_arrow", "ours_frame", "ours_array"):
             if ours_case in s:
                 ratios[f"gx_over_{ours_case}"] = ratio(s["gx_pandas"], s[ours_case])
                 ratios[f"gx_over_{ours_case}_p95"] = ratio(s["gx_pandas"], s[ours_case], "p95_s")
@@ -881,6 +884,7 @@ LABELS = {
     "ours_parquet": "ours, check(parquet path)",
     "ours_parquet_nosamples": "ours, check(parquet path, samples=0)",
     "ours_arrow": "ours, check(Arrow table)",
+    "ours_frame": "ours, check(polars DataFrame)",
     "ours_array": "ours, check(Arrow table, engine='array')",
     "duckdb_parquet": "DuckDB SQL over read_parquet",
     "duckdb_parquet_tuned": "DuckDB SQL over read_parquet, tuned",
@@ -917,7 +921,7 @@ def print_report(r: dict[str, Any]) -> None:
             elif name == "gx_pandas":
                 peer = ", ".join(
                     f"{ra[f'gx_over_{o}']:.1f}x {o}"
-                    for o in ("ours_parquet", "ours_arrow", "ours_array")
+                    for o in ("ours_parquet", "ours_arrow", "ours_frame", "ours_array")
                     if f"gx_over_{o}" in ra
                 )
             lines.append(
@@ -935,10 +939,13 @@ def print_report(r: dict[str, Any]) -> None:
             "\n   ratio for ours: ours / the faster of DuckDB and polars on the same input, and ours / the\n"
             "   hand-written DuckDB query (the same SQL ours generates); for GX: GX validate / ours"
         )
-        targets = [("GX / ours >= 20x", f"gx_over_{o}", lambda x: x >= 20) for o in ("ours_parquet", "ours_arrow")]
+        targets = [
+            ("GX / ours >= 20x", f"gx_over_{o}", lambda x: x >= 20)
+            for o in ("ours_parquet", "ours_arrow", "ours_frame")
+        ]
         targets += [
             ("ours / min(duckdb, polars) <= 1.5x", f"{o}_over_best_peer", lambda x: x <= 1.5)
-            for o in ("ours_parquet", "ours_arrow", "ours_array")
+            for o in ("ours_parquet", "ours_arrow", "ours_frame", "ours_array")
         ]
         print("\n   Targets (medians):")
         for text, key, ok in targets:

@@ -102,3 +102,23 @@ def test_large_files_and_sql_rules_stay_on_duckdb(tmp_path: Path) -> None:
         assert wb.quality.check(path, _contract(), save=False).engine == "ibis"
     with pytest.raises(QualityError, match="use engine='ibis'"):
         check(path, sql, engine="polars")
+
+
+def test_duplicate_samples_agree_across_engines_for_signed_zeros_and_nan() -> None:
+    """-0.0 and 0.0 are one key (shown as 0.0 by every engine); NaN is missing, not a duplicate."""
+    frame = pl.DataFrame({"a": [1.0, 1.0, 2.0, None, float("nan"), float("nan"), -0.0, 0.0, 3.0, 3.0, 3.0]})
+    contract = _contract()
+    contract["schema"][0]["properties"] = [
+        {"name": "a", "logicalType": "number", "quality": [{"id": "dup", "metric": "duplicateValues", "mustBe": 0}]}
+    ]
+    seen = {}
+    for engine in ("polars", "ibis", "array"):
+        (outcome,) = check(frame, contract, save=False, engine=engine).outcomes  # type: ignore[arg-type]
+        seen[engine] = (outcome.evaluated, outcome.failed, outcome.samples)
+    assert seen["polars"] == seen["ibis"] == seen["array"]
+    assert seen["polars"] == (
+        8,
+        4,
+        [{"a": 3.0, "occurrences": 3}, {"a": 0.0, "occurrences": 2}, {"a": 1.0, "occurrences": 2}],
+    )
+    assert str(seen["polars"][2][1]["a"]) == "0.0"

@@ -274,6 +274,13 @@ def gate_threshold(contract: Contract, layer: str, workbench: Workbench | None) 
 
 def _polars_source(data: Any, workbench: Workbench | None) -> Any:
     """A polars LazyFrame over in-memory data or a small Parquet file; None for anything else."""
+    if type(data).__module__.startswith("polars"):
+        import polars as pl
+
+        if isinstance(data, pl.DataFrame):
+            return data.lazy()  # as it is: a round trip through Arrow would copy every string
+        if isinstance(data, pl.LazyFrame):
+            return data
     arrow = _to_arrow(data)
     if arrow is None and not isinstance(data, (str, Path)):
         return None
@@ -290,6 +297,20 @@ def _polars_source(data: Any, workbench: Workbench | None) -> Any:
     if path.stat().st_size > limit_mb * 1024 * 1024:
         return None  # DuckDB streams larger files with bounded memory
     return pl.scan_parquet(path)
+
+
+def _source_name(data: Any) -> str:
+    """The name a report gives a file or a frame (as :func:`resolve_target` does)."""
+    return str(Path(str(data)).expanduser()) if isinstance(data, (str, Path)) else "<frame>"
+
+
+def _schema_of(target: Target) -> dict[str, Any]:
+    if target.table is not None:
+        return dict(target.table.schema().items())
+    assert target.arrow is not None
+    import ibis
+
+    return dict(ibis.Schema.from_pyarrow(target.arrow.schema).items())
 
 
 def run_engine(
@@ -355,28 +376,37 @@ def check(
         for o in c.objects
         for q in [*(o.quality or []), *(q for p in o.properties or [] for q in p.quality or [])]
     )
-    target = resolve_target(
-        data,
-        workbench=workbench,
-        as_of=as_of,
-        engine=engine,
-        memory_limit=memory_limit,
-        frame_backend="duckdb" if has_sql else "polars",
-    )
+    # Frames and small Parquet files go to the polars engine when it takes every rule: then
+    # the schema comes from polars too, and no DuckDB is opened just to read it.
+    lazy = None
+    if choice in ("auto", "polars") and engine == "ibis" and as_of is None:
+        lazy = _polars_source(data, workbench)
+    schema: dict[str, Any] = {}
+    if lazy is not None:
+        import ibis
+
+        try:
+            schema = dict(ibis.Schema.from_polars(lazy.collect_schema()).items())
+        except Exception:  # an unreadable file: resolve_target below says what is wrong with it
+            lazy = None
+    if lazy is not None:
+        target = Target(_source_name(data), None, None)
+    else:
+        target = resolve_target(
+            data,
+            workbench=workbench,
+            as_of=as_of,
+            engine=engine,
+            memory_limit=memory_limit,
+            frame_backend="duckdb" if has_sql else "polars",
+        )
+        schema = _schema_of(target)
     try:
         object_name = _object_for(c, target, object)
         rules = compile_rules(c, object_name)
-        if target.table is not None:
-            schema = dict(target.table.schema().items())
-        else:
-            assert target.arrow is not None
-            import ibis
-
-            schema = dict(ibis.Schema.from_pyarrow(target.arrow.schema).items())
         check_schema(c, object_name, schema, target.name)
         if samples is None:
             samples = int(workbench.config.get("quality.sample_rows")) if workbench is not None else 5
-        lazy = _polars_source(data, workbench) if choice in ("auto", "polars") and target.arrow is None else None
         from odg_workbench.quality import engine_polars
 
         if lazy is not None and engine_polars.supports(rules, dict(lazy.collect_schema().items())):
@@ -391,6 +421,15 @@ def check(
                 "bounds on non-numeric columns; use engine='ibis' (or 'auto')"
             )
         else:
+            if lazy is not None:  # rules the polars engine does not take: read the data with ibis
+                target = resolve_target(
+                    data,
+                    workbench=workbench,
+                    as_of=as_of,
+                    engine=engine,
+                    memory_limit=memory_limit,
+                    frame_backend="duckdb" if has_sql else "polars",
+                )
             outcomes, rows, engine_name, backend = run_engine(
                 target, rules, engine=engine, samples=samples, masker=masker, now=now
             )

@@ -51,7 +51,7 @@ from odg_workbench.quality.engine_ibis import (
     sql_rule_value,
 )
 from odg_workbench.quality.masking import Masker, mask_rows
-from odg_workbench.quality.rules import Outcome, Rule
+from odg_workbench.quality.rules import Outcome, Rule, duplicate_sample
 
 if TYPE_CHECKING:
     import numpy as np
@@ -650,7 +650,7 @@ def _duplicate_samples(
         picked = ctx.to_host(rows[first[chosen]])
         occurrences = ctx.to_host(counts[chosen]).tolist()
         values = ctx.table.select(columns).take(pa.array(picked, pa.int64())).to_pylist()
-        found = [{**v, "occurrences": int(c)} for v, c in zip(values, occurrences, strict=True)]
+        found = [duplicate_sample(columns, v, c) for v, c in zip(values, occurrences, strict=True)]
     except Exception:  # a sample is a courtesy: never fail a check because of it
         return []
     return mask_rows(found, masker)

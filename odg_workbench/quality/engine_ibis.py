@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from odg_workbench.errors import ContractError, QualityError
 from odg_workbench.quality.masking import Masker, mask_rows
-from odg_workbench.quality.rules import Outcome, Rule
+from odg_workbench.quality.rules import Outcome, Rule, duplicate_sample
 
 if TYPE_CHECKING:
     import ibis
@@ -388,7 +388,7 @@ def _samples(t: ir.Table, rule: Rule, n: int, masker: Masker | None) -> list[dic
                 .order_by([ibis_desc("occurrences"), *keys])
                 .limit(n)
             )
-            rows = dup.to_pyarrow().to_pylist()
+            rows = [duplicate_sample(keys, r, r["occurrences"]) for r in dup.to_pyarrow().to_pylist()]
         else:
             cond = _failing(t, rule, _backend_name(t))
             assert cond is not None

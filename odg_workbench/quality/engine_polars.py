@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from odg_workbench.errors import QualityError
 from odg_workbench.quality.engine_ibis import _SAMPLE_COLUMNS, _age_s, check_columns
 from odg_workbench.quality.masking import Masker, mask_rows
-from odg_workbench.quality.rules import Outcome, Rule
+from odg_workbench.quality.rules import Outcome, Rule, duplicate_sample
 
 if TYPE_CHECKING:
     import polars as pl
@@ -203,7 +203,7 @@ def evaluate(
             cond = _failing(rule, schema)
             exprs[f"f{i}"] = cond.sum()
             if samples > 0:  # positions of the first failing rows, found in the same pass
-                exprs[f"x{i}"] = pl.int_range(pl.len(), dtype=pl.Int64).filter(cond).head(samples).implode()
+                exprs[f"x{i}"] = cond.arg_true().head(samples).implode()
             if rule.metric == "invalidValues":
                 exprs[f"e{i}"] = (~_null(pl.col(str(rule.column)), _kind(schema[str(rule.column)]))).sum()
         elif rule.metric == "duplicateValues" and rule.column is not None:
@@ -211,13 +211,12 @@ def evaluate(
             present = ~_null(pl.col(name), _kind(schema[name]))
             exprs[f"e{i}"] = present.sum()
             if samples > 0 and _kind(schema[name]) in _SORTED_KINDS:
-                # one sort gives both the duplicate count and the most repeated values (the
-                # runs longer than one), where a hash count plus a group-by for the samples
-                # would group the column twice (docs/benchmarks.md)
-                ordered = pl.col(name).filter(present).sort()
-                exprs[f"runs{i}"] = (
-                    ordered.rle().implode().list.eval(pl.element().filter(pl.element().struct.field("len") > 1))
-                )
+                # sorted, each value equal to the one before it is a duplicate: one sort gives
+                # both the count and the repeated values (for the samples), where a hash count
+                # plus a group-by for the samples would group the column twice
+                kept = pl.col(name).filter(present) if _kind(schema[name]) == "float" else pl.col(name).drop_nulls()
+                ordered = kept.sort()  # drop_nulls copies nothing when there is no null
+                exprs[f"extra{i}"] = ordered.filter(ordered == ordered.shift(1)).implode()
             else:
                 exprs[f"d{i}"] = pl.col(name).filter(present).n_unique()
         elif rule.metric == "duplicateValues":
@@ -227,8 +226,9 @@ def evaluate(
     start = time.perf_counter()
     try:
         frame = lf.select(**exprs).collect()
-        repeated = {k: frame[k].explode().struct.unnest() for k in frame.columns if k.startswith("runs")}
-        row = frame.select(pl.exclude(list(repeated))).row(0, named=True) if repeated else frame.row(0, named=True)
+        extras = [k for k in frame.columns if k.startswith("extra")]
+        repeated = {k: frame[k].list.explode().drop_nulls().alias("value") for k in extras}
+        row = frame.select(pl.exclude(extras)).row(0, named=True) if extras else frame.row(0, named=True)
     except Exception as exc:
         raise QualityError(f"{where}: the quality query failed on polars: {exc}") from exc
     scan_s = time.perf_counter() - start
@@ -244,9 +244,8 @@ def evaluate(
             )
         elif rule.metric == "duplicateValues" and rule.column is not None:
             evaluated = int(row[f"e{i}"] or 0)
-            if f"runs{i}" in repeated:  # runs of a value, longer than one: each adds len - 1 duplicates
-                runs = repeated[f"runs{i}"].drop_nulls()
-                failed = int((runs["len"] - 1).sum()) if runs.height else 0
+            if f"extra{i}" in repeated:  # every occurrence after a value's first
+                failed = repeated[f"extra{i}"].len()
             else:
                 failed = evaluated - int(row[f"d{i}"] or 0) if evaluated else 0
             out = Outcome.from_counts(rule, evaluated, failed, duration_s=scan_s, scan="aggregate")
@@ -265,10 +264,11 @@ def evaluate(
             out = Outcome.from_value(rule, _age_s(newest, moment), duration_s=scan_s, scan="aggregate")
             out.samples = [{"newest": None if newest is None else str(newest), "checked_at": moment.isoformat()}]
         if samples > 0 and not out.passed and out.failed and rule.metric == "duplicateValues":
-            if f"runs{i}" in repeated:  # most repeated first, ties in key order (the runs' order)
+            if f"extra{i}" in repeated:  # most repeated first, ties in key order
                 name = str(rule.column)
-                top = repeated[f"runs{i}"].drop_nulls().sort("len", descending=True, maintain_order=True).head(samples)
-                found = [{name: value, "occurrences": int(n)} for n, value in top.iter_rows()]
+                counts = repeated[f"extra{i}"].value_counts(name="extra")
+                top = counts.sort(["extra", "value"], descending=[True, False]).head(samples)
+                found = [duplicate_sample([name], {name: value}, n + 1) for value, n in top.iter_rows()]
                 out.samples = mask_rows(found, masker)
             else:
                 out.samples = _samples(lf, rule, schema, samples, masker)
@@ -339,6 +339,7 @@ def _samples(
             .select([*keys, "occurrences"])
             .to_dicts()
         )
+        found = [duplicate_sample(keys, r, r["occurrences"]) for r in found]
     else:
         cols = list(dict.fromkeys([*rule.columns, *schema]))[:_SAMPLE_COLUMNS]
         found = lf.filter(_failing(rule, schema)).select(cols).head(n).collect().to_dicts()

@@ -38,6 +38,7 @@ __all__ = [
     "Outcome",
     "Rule",
     "Threshold",
+    "duplicate_sample",
 ]
 
 OPERATORS = (
@@ -226,3 +227,14 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (int, float, str, bool)) or value is None:
         return value
     return str(value)
+
+
+def duplicate_sample(keys: list[str], values: dict[str, Any], occurrences: int) -> dict[str, Any]:
+    """One sample of a ``duplicateValues`` rule: the repeated key and how often it occurs.
+
+    A float key shows ``0.0`` for ``-0.0``: the two compare equal, so they are one key, and
+    which of them an engine happens to keep would otherwise show through.
+    """
+    out = {k: (values[k] + 0.0 if isinstance(values[k], float) else values[k]) for k in keys}
+    out["occurrences"] = int(occurrences)
+    return out
