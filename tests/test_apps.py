@@ -271,6 +271,43 @@ def test_the_cockpit_approves_a_decision_and_the_library_sees_it(
 
 
 @pytest.mark.xdist_group("apps")
+def test_each_app_also_runs_alone_with_marimo_run(governed: tuple[Path, str], browser: Any) -> None:
+    """`marimo run FILE` serves one app; the workspace comes from $ODG_HOME."""
+    from odg_workbench.apps.server import APPS
+
+    app = next(a for a in APPS if a.path == "lakehouse")
+    port = free_port()
+    log_path = governed[0].parent / f"marimo-run-{port}.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).with_name("marimo")), "run", str(app.source), "--headless", "--port", str(port)],
+            env={**os.environ, "ODG_HOME": str(governed[0])},
+            stdout=log,
+            stderr=log,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"marimo run did not start:\n{log_path.read_text()}") from None
+                time.sleep(0.3)
+        page, errors = _open(browser, f"http://127.0.0.1:{port}/")
+        try:
+            page.locator("h1", has_text="Lakehouse browser").wait_for(timeout=90_000)
+            page.get_by_text("silver.items").first.wait_for(timeout=90_000)
+            assert errors == []
+        finally:
+            page.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+@pytest.mark.xdist_group("apps")
 def test_an_empty_workspace_says_how_to_start(tmp_path: Path, browser: Any) -> None:
     root = tmp_path / "empty"
     odg.open(root).close()
