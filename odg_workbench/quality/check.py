@@ -69,6 +69,18 @@ def _duckdb_backend(memory_limit: str = "", spill: Path | None = None) -> Any:
     return ibis.duckdb.from_connection(duckdb.connect(":memory:", config=config))
 
 
+def _in_memory(data: Any) -> bool:
+    """Whether :func:`_to_arrow` takes ``data`` as a frame, without converting it."""
+    mod = type(data).__module__
+    if mod.startswith(("polars", "pandas")):
+        return True
+    if mod.startswith("pyarrow"):
+        import pyarrow as pa
+
+        return isinstance(data, (pa.Table, pa.RecordBatch))
+    return False
+
+
 def _to_arrow(data: Any) -> pa.Table | None:
     """In-memory frames as Arrow (None when ``data`` is not one)."""
     import pyarrow as pa
@@ -362,7 +374,7 @@ def check(
     if engine not in ("auto", "ibis", "polars", "array"):
         raise QualityError(f"unknown engine {engine!r}; expected auto, ibis, polars or array", found=engine)
     choice = engine
-    if engine == "auto" and _to_arrow(data) is not None:
+    if engine == "auto" and _in_memory(data):
         # The GPU when there is one and the data is already in memory.
         from odg_workbench.quality.engine_array import array_module_name
 
