@@ -20,12 +20,19 @@ def apps(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Serve every app of the workbench on one local web server (Ctrl-C stops it)."""
-    from odg_workbench.apps.server import available_apps, serve
+    from odg_workbench.apps.server import GRAPHQL_PATH, available_apps, serve
 
     with open_workspace(workspace, create=True) as wb:
         root = wb.root
+        waiting = wb.decisions.list(status="open")
     url = f"http://{host}:{port}/"
-    stdout().print(f"OpenDataGov Workbench apps for [bold]{root}[/bold] at [link={url}]{url}[/link]")
+    out = stdout()
+    out.print(f"OpenDataGov Workbench apps for [bold]{root}[/bold] at [link={url}]{url}[/link]")
     for a in available_apps():
-        stdout().print(f"  {a.title:24s} {url}{a.path}/")
+        out.print(f"  {a.title:24s} {url}{a.path}/")
+    out.print(f"  {'GraphQL API':24s} {url.rstrip('/')}{GRAPHQL_PATH}")
+    for d in waiting:
+        who = "; ".join(f"{role}: {', '.join(users)}" for role, users in d.waiting_for.items()) or "anyone entitled"
+        out.print(f"Decision {d.id} waits for {who} ([italic]{d.title}[/italic]): act in the cockpit")
+    out.print("Ctrl-C stops the server.")
     serve(root, host=host, port=port)
