@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -125,7 +126,7 @@ def test_every_shipped_app_is_a_valid_marimo_notebook() -> None:
 # -- a real browser against `odg apps` ----------------------------------------------------------
 
 
-def _serve(root: Path, user: str) -> Iterator[str]:
+def _serve(root: Path, user: str, *extra: str) -> Iterator[str]:
     if not Path(CHROMIUM).exists():
         if os.environ.get("ODG_REQUIRE_SERVERS"):
             pytest.fail(f"{CHROMIUM} is required (ODG_REQUIRE_SERVERS=1); .ci/run installs it with apt")
@@ -135,7 +136,7 @@ def _serve(root: Path, user: str) -> Iterator[str]:
     log_path = root.parent / f"odg-apps-{port}.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [ODG, "apps", "--workspace", str(root), "--port", str(port)], env=env, stdout=log, stderr=log
+            [ODG, "apps", "--workspace", str(root), "--port", str(port), *extra], env=env, stdout=log, stderr=log
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -145,6 +146,8 @@ def _serve(root: Path, user: str) -> Iterator[str]:
                 with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:
                     if r.status == 200:
                         break
+            except urllib.error.HTTPError:  # answered (401 behind a token): it is up
+                break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"odg apps did not start:\n{log_path.read_text()}") from None
@@ -308,6 +311,35 @@ def test_each_app_also_runs_alone_with_marimo_run(governed: tuple[Path, str], br
 
 
 @pytest.mark.xdist_group("apps")
+def test_a_token_guards_pages_graphql_and_websockets(governed: tuple[Path, str], browser: Any) -> None:
+    import json
+
+    token = "s3cret-token-for-the-test"
+    for base in _serve(governed[0], "ann", "--token", token):
+        for url in (f"{base}/", f"{base}/cockpit/", f"{base}/api/v1/graphql?query=%7Bdatasets%7Bname%7D%7D"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(url, timeout=30)
+            assert refused.value.code == 401
+        with pytest.raises(urllib.error.HTTPError) as wrong:
+            urllib.request.urlopen(f"{base}/?token=not-{token}", timeout=30)
+        assert wrong.value.code == 401
+        request = urllib.request.Request(
+            f"{base}/api/v1/graphql",
+            data=json.dumps({"query": "{ datasets { name } }"}).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as r:
+            assert "bronze.orders" in {d["name"] for d in json.load(r)["data"]["datasets"]}
+        # a browser given the token once keeps it in a cookie: the app and its websocket work
+        page, errors = _open(browser, f"{base}/lakehouse/?token={token}")
+        try:
+            page.get_by_text("bronze.orders").first.wait_for(timeout=90_000)
+            assert errors == []
+        finally:
+            page.close()
+
+
+@pytest.mark.xdist_group("apps")
 def test_an_empty_workspace_says_how_to_start(tmp_path: Path, browser: Any) -> None:
     root = tmp_path / "empty"
     odg.open(root).close()
@@ -319,6 +351,13 @@ def test_an_empty_workspace_says_how_to_start(tmp_path: Path, browser: Any) -> N
             assert errors == []
         finally:
             page.close()
+
+
+def test_only_loopback_hosts_are_served_without_a_token() -> None:
+    from odg_workbench.apps.server import is_loopback
+
+    assert all(is_loopback(h) for h in ("127.0.0.1", "localhost", "::1", "127.0.0.2"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "192.168.1.10", "example.org"))
 
 
 def test_odg_apps_is_listed_in_the_cli_help() -> None:

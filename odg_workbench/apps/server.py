@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["APPS", "AppInfo", "available_apps", "build_asgi", "serve"]
+__all__ = ["APPS", "AppInfo", "TokenGate", "available_apps", "build_asgi", "is_loopback", "serve"]
 
 HERE = Path(__file__).resolve().parent / "notebooks"
 GRAPHQL_PATH = "/api/v1/graphql"
@@ -64,9 +64,14 @@ code{{background:#f0f4f8;padding:.1rem .3rem}}</style></head>
 <p>GraphQL API: <code>POST {GRAPHQL_PATH}</code> (the queries of <code>odg graphql schema</code>)</p></body></html>"""
 
 
-def build_asgi(workspace: str | os.PathLike[str]) -> Any:
+def build_asgi(workspace: str | os.PathLike[str], *, token: str | None = None) -> Any:
     """The ASGI application: ``/`` lists the apps, ``/<app>/`` serves each one, and
-    ``/api/v1/graphql`` answers GraphQL queries (:mod:`odg_workbench.lineage.graphql`)."""
+    ``/api/v1/graphql`` answers GraphQL queries (:mod:`odg_workbench.lineage.graphql`).
+
+    With ``token``, every request (pages, websockets, GraphQL) must carry it: as
+    ``?token=...`` once (a cookie then keeps it for the browser's later requests and the
+    apps' websockets), or as ``Authorization: Bearer ...``; anything else gets 401.
+    """
     import marimo
     from starlette.applications import Starlette
     from starlette.responses import HTMLResponse, RedirectResponse
@@ -101,11 +106,90 @@ def build_asgi(workspace: str | os.PathLike[str]) -> Any:
     graphql = asgi_app(root, graphql_ide=None)
     routes += [Route(GRAPHQL_PATH, graphql, methods=["GET", "POST"]), Mount(GRAPHQL_PATH, app=graphql)]
     routes.append(Mount("/", app=marimo_app))
-    return Starlette(routes=routes)
+    app = Starlette(routes=routes)
+    return TokenGate(app, token) if token else app
 
 
-def serve(workspace: str | os.PathLike[str], *, host: str = "127.0.0.1", port: int = 2718) -> None:
-    """Serve every app until interrupted (Ctrl-C)."""
+class TokenGate:
+    """ASGI middleware: requests without the access token get 401 (websockets: closed).
+
+    Written by hand because it must guard marimo's websockets too, which Starlette's HTTP
+    middleware does not see; it compares tokens in constant time.
+    """
+
+    COOKIE = "odg_token"
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app = app
+        self.token = token
+
+    def _given(self, scope: dict[str, Any]) -> tuple[str | None, bool]:
+        """The token the request carries, and whether it came in the query string."""
+        from http.cookies import SimpleCookie
+        from urllib.parse import parse_qs
+
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
+        if query:
+            return query[0], True
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        auth = headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            return auth[7:].strip(), False
+        cookie = SimpleCookie()
+        cookie.load(headers.get("cookie", ""))
+        morsel = cookie.get(self.COOKIE)
+        return (morsel.value if morsel else None), False
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        import hmac
+
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        given, from_query = self._given(scope)
+        if given is None or not hmac.compare_digest(given.encode(), self.token.encode()):
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 4401})
+                return
+            body = b"401: this server needs its access token: open the URL odg apps printed (?token=...)"
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 401,
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        if not from_query or scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cookie = f"{self.COOKIE}={self.token}; Path=/; HttpOnly; SameSite=Strict".encode()
+
+        async def send_with_cookie(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie)]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+def serve(
+    workspace: str | os.PathLike[str], *, host: str = "127.0.0.1", port: int = 2718, token: str | None = None
+) -> None:
+    """Serve every app until interrupted (Ctrl-C); see :func:`build_asgi` for ``token``."""
     import uvicorn
 
-    uvicorn.run(build_asgi(workspace), host=host, port=port, log_level="warning")
+    uvicorn.run(build_asgi(workspace, token=token), host=host, port=port, log_level="warning")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only listens on this machine."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
